@@ -1,0 +1,12 @@
+use std::path::PathBuf;
+
+/// Errors that end reading a capture.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("{path}: cannot open: {source}")]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a packet capture (starts with {looks_like})")]
+    NotACapture { path: PathBuf, looks_like: String },
+    #[error("{path}: read error at offset {offset}: {source}")]
+    Io { path: PathBuf, offset: u64, source: std::io::Error },
+}

@@ -1,0 +1,45 @@
+//! The `netanom` command line: a thin layer over the library crates.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd_flows;
+mod cmd_ml;
+
+/// Network traffic anomaly detector.
+#[derive(Parser)]
+#[command(name = "netanom", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build Tranalyzer2-compatible flows from packet captures.
+    Flows(cmd_flows::FlowsArgs),
+    /// Train and evaluate a KNN classifier on a flow table.
+    Knn(cmd_ml::KnnArgs),
+    /// Cluster a flow table with KMeans.
+    Kmeans(cmd_ml::KmeansArgs),
+    /// Score a table with a saved model.
+    Predict(cmd_ml::PredictArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Flows(a) => cmd_flows::run(a),
+        Command::Knn(a) => cmd_ml::run_knn(a),
+        Command::Kmeans(a) => cmd_ml::run_kmeans(a),
+        Command::Predict(a) => cmd_ml::run_predict(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("netanom: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Tranalyzer2's header description (`hdrDesc`): the protocol stack of one packet, e.g.
+//! `eth:vlan{2}:ipv4:udp:gtp:ipv4:tcp`. Stored as a fixed array of tags so a flow can compare a
+//! packet's stack with the ones it has seen without allocating.
+
+use std::fmt;
+
+/// Maximum number of headers recorded; deeper stacks set flowStat "header description overrun".
+pub const MAX_HDRS: usize = 24;
+
+/// One protocol in a header description. `name()` is the spelling Tranalyzer2 0.9.3 prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u8)]
+pub enum Proto {
+    #[default]
+    /// A link layer Tranalyzer2 prints as an empty name (e.g. `:ipv4:tcp`).
+    Empty,
+    Eth,
+    Vlan,
+    Mpls,
+    Pppoes,
+    Pppoed,
+    Ppp,
+    Sll,
+    Sll2,
+    Raw,
+    Null,
+    Llc,
+    Stp,
+    Lldp,
+    Arp,
+    Rarp,
+    Ipv4,
+    Ipv6,
+    /// An IP header too damaged to know its version (`ipvx`).
+    Ipvx,
+    Ipv6HopOpts,
+    Ipv6DstOpts,
+    Ipv6Route,
+    Ipv6FragHdr,
+    Ipv6NoNxt,
+    Tcp,
+    Udp,
+    UdpLite,
+    Icmp,
+    Icmpv6,
+    Igmp,
+    Sctp,
+    Gre,
+    Esp,
+    Ah,
+    Vxlan,
+    Teredo,
+    Gtp,
+    Geneve,
+    Capwap,
+    Wlan,
+    L2tp,
+    Erspan,
+    Netbios,
+    Ssdp,
+    Isakmp,
+    UdpEncap,
+    Mipv6,
+    /// Unknown ethertype, printed `UNK(0x8903)`; the tag's `arg` holds the value.
+    UnkEthType,
+    /// Unknown IP protocol, printed `UNK(99)`; the tag's `arg` holds the value.
+    UnkIpProto,
+    /// Any other protocol name the dissector wants printed verbatim (index into [`EXTRA_NAMES`]).
+    Extra,
+}
+
+/// Names for [`Proto::Extra`] tags (`arg` indexes this table).
+pub const EXTRA_NAMES: &[&str] = &["dtls1.0", "dtls1.2", "dtls1.3", "capwap.data", "capwap.ctrl", "ayiya", "lwapp", "wccp", "ppp.comp"];
+
+impl Proto {
+    pub fn name(self) -> &'static str {
+        use Proto::*;
+        match self {
+            Empty => "",
+            Eth => "eth",
+            Vlan => "vlan",
+            Mpls => "mpls",
+            Pppoes => "pppoes",
+            Pppoed => "pppoed",
+            Ppp => "ppp",
+            Sll => "sll",
+            Sll2 => "sll2",
+            Raw => "raw",
+            Null => "null",
+            Llc => "llc",
+            Stp => "stp",
+            Lldp => "lldp",
+            Arp => "arp",
+            Rarp => "rarp",
+            Ipv4 => "ipv4",
+            Ipv6 => "ipv6",
+            Ipvx => "ipvx",
+            Ipv6HopOpts => "ipv6.hopopts",
+            Ipv6DstOpts => "ipv6.dstopts",
+            Ipv6Route => "ipv6.route",
+            Ipv6FragHdr => "ipv6.fraghdr",
+            Ipv6NoNxt => "ipv6.nonxt",
+            Tcp => "tcp",
+            Udp => "udp",
+            UdpLite => "udplite",
+            Icmp => "icmp",
+            Icmpv6 => "icmpv6",
+            Igmp => "igmp",
+            Sctp => "sctp",
+            Gre => "gre",
+            Esp => "esp",
+            Ah => "ah",
+            Vxlan => "vxlan",
+            Teredo => "teredo",
+            Gtp => "gtp",
+            Geneve => "geneve",
+            Capwap => "capwap",
+            Wlan => "wlan",
+            L2tp => "l2tp",
+            Erspan => "erspan",
+            Netbios => "netbios",
+            Ssdp => "ssdp",
+            Isakmp => "isakmp",
+            UdpEncap => "udpencap",
+            Mipv6 => "mipv6",
+            UnkEthType | UnkIpProto => "UNK",
+            Extra => "?",
+        }
+    }
+}
+
+/// One entry of a header description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Tag {
+    pub proto: Proto,
+    pub arg: u16,
+}
+
+/// A packet's protocol stack, outermost first.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HdrDesc {
+    len: u8,
+    overrun: bool,
+    tags: [Tag; MAX_HDRS],
+}
+
+impl Default for HdrDesc {
+    fn default() -> Self {
+        HdrDesc { len: 0, overrun: false, tags: [Tag::default(); MAX_HDRS] }
+    }
+}
+
+impl HdrDesc {
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.overrun = false;
+    }
+
+    /// Appends a header; beyond [`MAX_HDRS`] the description is marked overrun instead.
+    #[inline]
+    pub fn push(&mut self, proto: Proto) {
+        self.push_arg(proto, 0)
+    }
+
+    #[inline]
+    pub fn push_arg(&mut self, proto: Proto, arg: u16) {
+        if (self.len as usize) < MAX_HDRS {
+            self.tags[self.len as usize] = Tag { proto, arg };
+            self.len += 1;
+        } else {
+            self.overrun = true;
+        }
+    }
+
+    /// Number of headers (Tranalyzer2's `numHdrs`): repeated headers count once each.
+    pub fn depth(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn overrun(&self) -> bool {
+        self.overrun
+    }
+
+    pub fn tags(&self) -> &[Tag] {
+        &self.tags[..self.len as usize]
+    }
+
+    pub fn last(&self) -> Option<Proto> {
+        self.tags().last().map(|t| t.proto)
+    }
+}
+
+impl fmt::Display for HdrDesc {
+    /// Tranalyzer2's spelling: `:` between headers, consecutive repeats folded as `vlan{2}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tags = self.tags();
+        let mut i = 0;
+        while i < tags.len() {
+            let t = tags[i];
+            let mut n = 1;
+            while i + n < tags.len() && tags[i + n] == t {
+                n += 1;
+            }
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            match t.proto {
+                Proto::UnkEthType => write!(f, "UNK(0x{:04x})", t.arg)?,
+                Proto::UnkIpProto => write!(f, "UNK({})", t.arg)?,
+                Proto::Extra => f.write_str(EXTRA_NAMES.get(t.arg as usize).copied().unwrap_or("?"))?,
+                p => f.write_str(p.name())?,
+            }
+            if n > 1 {
+                write!(f, "{{{n}}}")?;
+            }
+            i += n;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for HdrDesc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HdrDesc({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_repeats_and_counts_each() {
+        let mut h = HdrDesc::default();
+        for p in [Proto::Eth, Proto::Vlan, Proto::Vlan, Proto::Ipv4, Proto::Udp] {
+            h.push(p);
+        }
+        assert_eq!(h.to_string(), "eth:vlan{2}:ipv4:udp");
+        assert_eq!(h.depth(), 5);
+        let mut u = HdrDesc::default();
+        u.push(Proto::Eth);
+        u.push_arg(Proto::UnkEthType, 0x8903);
+        assert_eq!(u.to_string(), "eth:UNK(0x8903)");
+    }
+}
