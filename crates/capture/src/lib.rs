@@ -1,12 +1,41 @@
 //! Reading packet captures.
 //!
-//! The format is detected from the first bytes, never from the file name. A reader hands out one
-//! [`RawPacket`] at a time, borrowing its bytes from an internal buffer (a lending iterator), so the
-//! per-packet path allocates nothing.
+//! The format is detected from the first bytes, never from the file name: classic pcap (both byte
+//! orders, µs or ns timestamps, Kuznetsov's "modified" variant), pcapng (any number of sections
+//! and interfaces, both byte orders), each possibly gzip- or zstd-compressed; `-` reads stdin.
+//! A reader hands out one [`RawPacket`] at a time, borrowing its bytes from an internal buffer (a
+//! lending iterator), so the per-packet path allocates nothing.
 //!
-//! Damage inside a capture (a truncated record, an impossible length, a garbage block) is reported
-//! as [`ReadEvent::Damaged`] and reading goes on wherever the format allows re-synchronisation; only
-//! conditions that make the rest of the file unreadable end the stream.
+//! # Recovery strategy
+//!
+//! Real captures are often damaged: cut off when a capture was stopped or copied, overwritten in
+//! places, or written by buggy tools. The aim is to lose as few good packets as possible without
+//! ever emitting garbage as packets, crashing, hanging or allocating without bound:
+//!
+//! * Every length field is checked before it is trusted. Nothing larger than
+//!   [`MAX_RECORD_LEN`] (256 MiB) is ever buffered, so memory is bounded whatever a file claims.
+//! * The record framing is written by hand rather than with `pcap-parser`: its streaming API
+//!   reports a bad record as an error after which the stream position is lost, and its pcapng
+//!   parser collects options into a `Vec` for every packet. Hand-written framing lets us
+//!   resynchronise and keeps the per-packet path allocation-free.
+//! * A damaged part is reported once as [`ReadEvent::Damaged`] and reading goes on:
+//!   - a file that ends inside a record gives one [`DamageKind::TruncatedFile`], then the end;
+//!   - a pcapng block with a sane frame but a bad body (packet longer than its block, unknown
+//!     interface) is skipped by its own length;
+//!   - a length that cannot be right (pcap: larger than the snap length allows; pcapng: under 12,
+//!     not a multiple of 4, over the limit, or disagreeing with the block's trailing copy) makes
+//!     the reader scan forward byte by byte for the next *plausible* record or block, validated
+//!     by what follows it (pcap: the next record header must also look right and its timestamp
+//!     be within days of the last good one; pcapng: a known block type whose trailing length
+//!     matches). The scan is bounded ([`MAX_RESYNC_SCAN`]); when it finds nothing, the rest of
+//!     the file is reported as damaged and reading ends;
+//!   - a record that claims to run past the end of the file is, likewise, first checked for a
+//!     plausible record inside the remaining bytes (then it was a bad length in the middle), and
+//!     only otherwise reported as the file being cut short.
+//! * A compressed stream that breaks off (truncated or corrupt gzip/zstd) is treated like a file
+//!   cut at that point: the packets decoded so far are kept and one `TruncatedFile` is reported.
+//! * Input that is not a capture at all fails at [`CaptureReader::open`] with
+//!   [`CaptureError::NotACapture`], which says what the data looks like instead.
 //!
 //! ```no_run
 //! use netanom_capture::{CaptureReader, ReadEvent};
@@ -17,13 +46,34 @@
 //!         ReadEvent::Damaged(d) => eprintln!("damaged at offset {}: {}", d.offset, d.reason),
 //!     }
 //! }
+//! eprintln!("{:?}", r.stats());
 //! ```
 
+mod buffer;
+mod compress;
+mod detect;
+mod endian;
 mod error;
+#[doc(hidden)]
+pub mod fuzz_support;
+mod pcap;
+mod pcapng;
 mod reader;
+mod stats;
+#[cfg(test)]
+mod testutil;
+mod ts;
 
+pub use detect::Compression;
 pub use error::CaptureError;
 pub use reader::{CaptureReader, FileFormat};
+pub use stats::{DamageCounts, ReaderStats};
+
+/// Largest record or block the reader will buffer; anything claiming more is damage.
+pub const MAX_RECORD_LEN: usize = 256 << 20;
+
+/// How far the reader scans past damage for the next plausible record before giving up.
+pub const MAX_RESYNC_SCAN: u64 = 64 << 20;
 
 /// Link-layer header types (LINKTYPE_* values of the tcpdump.org registry) the dissector knows.
 pub mod linktype {
@@ -79,6 +129,14 @@ pub enum DamageKind {
 }
 
 impl DamageKind {
+    /// Every kind, in the order counters are reported.
+    pub const ALL: [DamageKind; 4] = [
+        DamageKind::TruncatedFile,
+        DamageKind::BadLength,
+        DamageKind::BadBlock,
+        DamageKind::UnknownInterface,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DamageKind::TruncatedFile => "truncated file",
@@ -94,4 +152,16 @@ impl DamageKind {
 pub enum ReadEvent<'a> {
     Packet(RawPacket<'a>),
     Damaged(Damage),
+}
+
+impl std::fmt::Display for DamageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "offset {}: {}: {}", self.offset, self.kind, self.reason)
+    }
 }

@@ -1,6 +1,15 @@
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-use crate::{CaptureError, ReadEvent};
+use crate::buffer::InputBuffer;
+use crate::compress::{self, Counting};
+use crate::detect::{self, Compression};
+use crate::pcap::{self, PcapReader};
+use crate::pcapng::{self, PcapNgReader};
+use crate::{CaptureError, Damage, DamageKind, RawPacket, ReadEvent, ReaderStats};
 
 /// The container format detected from a file's first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,17 +18,202 @@ pub enum FileFormat {
     PcapNg,
 }
 
+/// How much of a stream is looked at to recognise it.
+const HEAD_SAMPLE: usize = 512;
+
+/// Everything about a packet but its bytes, which stay in the buffer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PacketMeta {
+    pub ts_ns: u64,
+    pub linktype: u32,
+    pub orig_len: u32,
+    pub interface: u32,
+    pub offset: u64,
+}
+
+/// One step of a format reader. Packets are returned as a position in the buffer rather than a
+/// slice so that the format readers never hold a borrow of it.
+pub(crate) enum Step {
+    /// Metadata, index into the buffer's storage, length.
+    Packet(PacketMeta, usize, usize),
+    Damaged(Damage),
+    End,
+}
+
+impl Step {
+    pub(crate) fn damaged(offset: u64, kind: DamageKind, reason: String) -> Step {
+        Step::Damaged(Damage { offset, kind, reason })
+    }
+}
+
+enum Format {
+    Pcap(PcapReader),
+    PcapNg(PcapNgReader),
+    /// A pcap file header cut short: one damage event, then nothing.
+    Stub,
+}
+
 /// Reads one capture file (or stdin for `-`), whatever its format and compression.
 pub struct CaptureReader {
-    _priv: (),
+    path: PathBuf,
+    input: InputBuffer,
+    format: Format,
+    compression: Compression,
+    input_bytes: Arc<AtomicU64>,
+    stats: ReaderStats,
+    /// Damage found while opening, reported by the first `next_event`.
+    pending: Option<Damage>,
+    finished: bool,
 }
 
 impl CaptureReader {
+    /// Opens a capture file, or stdin when `path` is `-`, and reads its header.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
-        Err(CaptureError::NotACapture { path: path.to_path_buf(), looks_like: "unimplemented".into() })
+        if path.as_os_str() == "-" {
+            return Self::from_reader(path, io::stdin());
+        }
+        let file = File::open(path).map_err(|source| CaptureError::Open { path: path.to_path_buf(), source })?;
+        Self::from_reader(path, file)
     }
 
+    /// Reads a capture from any byte stream; `name` is used in error messages. This is how tests
+    /// and the fuzzer feed in-memory data.
+    pub fn from_reader(name: impl Into<PathBuf>, reader: impl Read + Send + 'static) -> Result<Self, CaptureError> {
+        let path = name.into();
+        let input_bytes = Arc::new(AtomicU64::new(0));
+        let counting = Counting::new(reader, Arc::clone(&input_bytes));
+        let io_err = |source| CaptureError::Io { path: path.clone(), offset: 0, source };
+        let (src, compression) = compress::unwrap(Box::new(counting)).map_err(io_err)?;
+        let mut input = InputBuffer::new(src, compression != Compression::None);
+        // enough for any file header, and for a fair guess at what a non-capture is
+        input.fill(HEAD_SAMPLE).map_err(io_err)?;
+        let head = input.avail();
+        let (format, pending) = if let Some(r) = PcapReader::from_header(head) {
+            input.consume(pcap::FILE_HEADER_LEN);
+            (Format::Pcap(r), None)
+        } else if pcap::magic(head).is_some() {
+            let why = format!("file ends {} bytes into the 24-byte pcap file header", head.len());
+            let d = Damage { offset: 0, kind: DamageKind::TruncatedFile, reason: why };
+            input.consume(head.len());
+            (Format::Stub, Some(d))
+        } else if let Some(endian) = pcapng::section_endian(head) {
+            (Format::PcapNg(PcapNgReader::new(endian)), None)
+        } else {
+            let head = head.to_vec();
+            let looks_like = match (compression, input.take_stream_error()) {
+                (Compression::None, _) => detect::describe(&head),
+                (c, Some(e)) if head.is_empty() => format!("{} data that cannot be decompressed ({e})", c.as_str()),
+                (c, _) => format!("{} data containing {}", c.as_str(), detect::describe(&head)),
+            };
+            return Err(CaptureError::NotACapture { path, looks_like });
+        };
+        Ok(CaptureReader { path, input, format, compression, input_bytes, stats: ReaderStats::default(), pending, finished: false })
+    }
+
+    /// The next packet or damage report; `Ok(None)` at the end (and on every call after it).
+    /// The packet's bytes are borrowed from the reader until the next call.
     pub fn next_event(&mut self) -> Result<Option<ReadEvent<'_>>, CaptureError> {
-        Ok(None)
+        if let Some(d) = self.pending.take() {
+            return Ok(Some(self.count_damage(d)));
+        }
+        if self.finished {
+            return Ok(None);
+        }
+        let step = match &mut self.format {
+            Format::Pcap(r) => r.next(&mut self.input),
+            Format::PcapNg(r) => r.next(&mut self.input),
+            Format::Stub => Ok(Step::End),
+        };
+        let step = match step {
+            Ok(s) => s,
+            Err(source) => {
+                self.finished = true;
+                return Err(CaptureError::Io { path: self.path.clone(), offset: self.input.offset(), source });
+            }
+        };
+        match step {
+            Step::Packet(meta, start, len) => {
+                self.stats.packets += 1;
+                let data = self.input.slice(start, len);
+                Ok(Some(ReadEvent::Packet(RawPacket {
+                    ts_ns: meta.ts_ns,
+                    linktype: meta.linktype,
+                    orig_len: meta.orig_len,
+                    data,
+                    interface: meta.interface,
+                    offset: meta.offset,
+                })))
+            }
+            Step::Damaged(mut d) => {
+                if let Some(e) = self.input.take_stream_error() {
+                    d.reason = format!("{}; {} stream broken: {e}", d.reason, self.compression.as_str());
+                }
+                Ok(Some(self.count_damage(d)))
+            }
+            Step::End => {
+                self.finished = true;
+                // A decompressor that failed exactly between two records still cut the capture short.
+                match self.input.take_stream_error() {
+                    Some(e) => {
+                        let reason = format!("{} stream broken: {e}", self.compression.as_str());
+                        let d = Damage { offset: self.input.offset(), kind: DamageKind::TruncatedFile, reason };
+                        Ok(Some(self.count_damage(d)))
+                    }
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    fn count_damage(&mut self, d: Damage) -> ReadEvent<'static> {
+        self.stats.damaged.add(d.kind);
+        ReadEvent::Damaged(d)
+    }
+
+    /// The name given to `open` or `from_reader`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn format(&self) -> FileFormat {
+        match self.format {
+            Format::Pcap(_) | Format::Stub => FileFormat::Pcap,
+            Format::PcapNg(_) => FileFormat::PcapNg,
+        }
+    }
+
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// Human-readable format, e.g. "pcap (big-endian, ns, linktype 1, snaplen 65535), gzip".
+    pub fn format_description(&self) -> String {
+        let f = match &self.format {
+            Format::Pcap(r) => r.describe(),
+            Format::PcapNg(r) => r.describe(),
+            Format::Stub => "pcap (header cut short)".to_string(),
+        };
+        match self.compression {
+            Compression::None => f,
+            c => format!("{f}, {}-compressed", c.as_str()),
+        }
+    }
+
+    /// Counters so far; complete once `next_event` has returned `Ok(None)`.
+    pub fn stats(&self) -> ReaderStats {
+        ReaderStats { input_bytes: self.input_bytes.load(Ordering::Relaxed), bytes: self.input.consumed(), ..self.stats }
     }
 }
+
+impl std::fmt::Debug for CaptureReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaptureReader")
+            .field("path", &self.path)
+            .field("format", &self.format_description())
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,10 +1,190 @@
-//! `netanom flows`.
+//! `netanom flows`: captures in, a Tranalyzer2-compatible flow table out.
 
+use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct FlowsArgs {}
+use netanom_engine::{run_flows, FlowJob, Input, Progress, RunReport};
+use netanom_flow::features::{self, COLUMN_GROUPS};
+use netanom_flow::{FlowRecord, FlowSink, MeterConfig};
+use netanom_output::{Destination, Format, TableMeta, TableWriter};
 
-pub fn run(_a: FlowsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    Err("not yet".into())
+use crate::progress::ProgressBar;
+use crate::sample;
+
+#[derive(clap::Args)]
+pub struct FlowsArgs {
+    /// Capture files or folders (read recursively), `-` for stdin. Several are read in order as
+    /// one stream, so a flow can span files. Without any: the bundled sample capture.
+    pub inputs: Vec<PathBuf>,
+
+    /// Where to write the flow table; `-` for stdout.
+    /// [default: <first input's name>_flows.<ext> in the current folder]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<String>,
+
+    /// Output format: t2 (Tranalyzer2's tab-separated _flows.txt), csv, jsonl or parquet.
+    #[arg(short, long, default_value = "t2", value_parser = parse_format)]
+    pub format: Format,
+
+    /// Also write the end report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+
+    /// Idle timeout in seconds: a direction ends this long after its last packet.
+    #[arg(long, value_name = "SECS", default_value_t = 182.0)]
+    pub idle_timeout: f64,
+
+    /// End conversations this long after their first packet even if still active (default: never).
+    #[arg(long, value_name = "SECS")]
+    pub active_timeout: Option<f64>,
+
+    /// Most flow directions held at once; when full, the least recently active conversation is
+    /// ended early (flowStat bit 42) and counted in the report.
+    #[arg(long, value_name = "N", default_value_t = MeterConfig::default().max_flows)]
+    pub max_flows: usize,
+
+    /// Do not write the `_headers.txt` sidecar next to a t2/csv table.
+    #[arg(long)]
+    pub no_headers_file: bool,
+
+    /// No end report and no progress bar on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| format!("unknown format `{s}` (use t2, csv, jsonl or parquet)"))
+}
+
+fn seconds(name: &str, v: f64) -> Result<u64, String> {
+    if v.is_finite() && v > 0.0 && v < 1e9 {
+        Ok((v * 1e9).round() as u64)
+    } else {
+        Err(format!("--{name} must be a positive number of seconds, not {v}"))
+    }
+}
+
+fn extension(f: Format) -> &'static str {
+    match f {
+        Format::T2 => "txt",
+        Format::Csv => "csv",
+        Format::Jsonl => "jsonl",
+        Format::Parquet => "parquet",
+    }
+}
+
+/// Tranalyzer2 names its output after the capture: `trace.pcap` → `trace_flows.txt`.
+fn default_output(inputs: &[Input], format: Format) -> String {
+    let stem = match inputs.first() {
+        Some(Input::Path(p)) if p.as_os_str() != "-" => {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "netanom".into());
+            let name = name.trim_end_matches(".gz").trim_end_matches(".zst");
+            Path::new(name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| name.to_string())
+        }
+        Some(Input::Bytes { name, .. }) => Path::new(name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        _ => "stdin".into(),
+    };
+    format!("{stem}_flows.{}", extension(format))
+}
+
+/// Writes each ended conversation as its A row, then its B row. Output errors are kept and end
+/// the run early rather than being lost.
+struct RowWriter {
+    table: Option<Box<dyn TableWriter>>,
+    error: Option<io::Error>,
+}
+
+impl FlowSink for RowWriter {
+    fn flow(&mut self, first: &FlowRecord, second: Option<&FlowRecord>) {
+        let Some(t) = self.table.as_mut() else { return };
+        let mut res = t.row(&mut |w| features::write_row(first, second, w));
+        if let (Ok(()), Some(b)) = (&res, second) {
+            res = t.row(&mut |w| features::write_row(b, Some(first), w));
+        }
+        if let Err(e) = res {
+            self.error = Some(e);
+            self.table = None;
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+pub fn run(a: FlowsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let inputs: Vec<Input> = if a.inputs.is_empty() {
+        vec![sample::input()]
+    } else {
+        a.inputs.iter().map(|p| Input::Path(p.clone())).collect()
+    };
+    let meter = MeterConfig {
+        idle_timeout_ns: seconds("idle-timeout", a.idle_timeout)?,
+        active_timeout_ns: a.active_timeout.map(|v| seconds("active-timeout", v)).transpose()?,
+        max_flows: a.max_flows,
+        ..MeterConfig::default()
+    };
+    let out = a.output.clone().unwrap_or_else(|| default_output(&inputs, a.format));
+    let dest = Destination::from_arg(&out);
+    let meta = TableMeta {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        t2_version: netanom_flow::T2_VERSION.to_string(),
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    let columns: Vec<_> = features::columns().copied().collect();
+    if let (Destination::File(p), false, Format::T2 | Format::Csv) = (&dest, a.no_headers_file, a.format) {
+        let groups: Vec<(&str, usize)> = COLUMN_GROUPS.iter().map(|(n, c)| (*n, c.len())).collect();
+        let hp = netanom_output::headers_path(p);
+        netanom_output::write_headers(&hp, &columns, &groups, &meta)?;
+    }
+    let table = netanom_output::open(a.format, &dest, columns, &meta)?;
+    let mut sink = RowWriter { table: Some(table), error: None };
+
+    let show_progress = !a.quiet && io::stderr().is_terminal();
+    let mut bar = ProgressBar::new(show_progress);
+    let job = FlowJob { inputs, meter };
+    let report = run_flows(&job, &mut sink, &mut |p: &Progress| bar.update(p))?;
+    bar.finish();
+
+    let write_result = match (sink.error.take(), sink.table.take()) {
+        (Some(e), _) => Err(e),
+        (None, Some(t)) => t.finish(),
+        (None, None) => Ok(()),
+    };
+    finish_report(&a, &report, &out)?;
+    if let Err(e) = write_result {
+        // A reader that went away (`| head`) is not a failure of ours.
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return Ok(ExitCode::SUCCESS);
+        }
+        return Err(format!("{out}: cannot write the flow table: {e}").into());
+    }
+    Ok(exit_code(&report))
+}
+
+fn finish_report(a: &FlowsArgs, report: &RunReport, out: &str) -> Result<(), Box<dyn std::error::Error>> {
+    for f in report.failed_files() {
+        eprintln!("netanom: error: {}", f.error.as_deref().unwrap_or("unreadable"));
+    }
+    if !a.quiet {
+        eprint!("{}", report.to_text());
+        if out != "-" {
+            eprintln!("  flow table        {out}");
+        }
+    }
+    if let Some(p) = &a.report_json {
+        std::fs::write(p, report.to_json()).map_err(|e| format!("{}: cannot write the report: {e}", p.display()))?;
+    }
+    Ok(())
+}
+
+/// 0: every input read (damaged parts are reported, not failures); 1: an input named on the
+/// command line could not be read at all, the others were processed.
+pub fn exit_code(report: &RunReport) -> ExitCode {
+    if report.failed_files().next().is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

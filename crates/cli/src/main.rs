@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 
 mod cmd_flows;
 mod cmd_ml;
+mod progress;
+mod sample;
 
 /// Network traffic anomaly detector.
 #[derive(Parser)]

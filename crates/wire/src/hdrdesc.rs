@@ -61,8 +61,40 @@ pub enum Proto {
     Isakmp,
     UdpEncap,
     Mipv6,
+    Lcp,
+    Pap,
+    Chap,
+    Ipcp,
+    Ipv6cp,
+    Ccp,
+    Cdp,
+    Eapol,
+    Realtek,
+    Wlccp,
+    Ipx,
+    Hpext,
+    Ddp,
+    Ospf,
+    Pim,
+    Pgm,
+    Vrrp,
+    Eigrp,
+    Chdlc,
+    Ppi,
+    Radiotap,
+    /// DTLS whose version is not read (behind CAPWAP's DTLS preamble).
+    Dtls,
+    Dtls10,
+    Dtls12,
+    Dtls13,
+    /// CAPWAP data channel (UDP 5247); plain [`Proto::Capwap`] is the control channel.
+    CapwapData,
+    Ayiya,
+    Slarp,
     /// Unknown ethertype, printed `UNK(0x8903)`; the tag's `arg` holds the value.
     UnkEthType,
+    /// Unknown LLC SAP, printed `UNK(0x45)`; the tag's `arg` holds the value.
+    UnkLlc,
     /// Unknown IP protocol, printed `UNK(99)`; the tag's `arg` holds the value.
     UnkIpProto,
     /// Any other protocol name the dissector wants printed verbatim (index into [`EXTRA_NAMES`]).
@@ -97,7 +129,7 @@ impl Proto {
             Ipvx => "ipvx",
             Ipv6HopOpts => "ipv6.hopopts",
             Ipv6DstOpts => "ipv6.dstopts",
-            Ipv6Route => "ipv6.route",
+            Ipv6Route => "ipv6.routing",
             Ipv6FragHdr => "ipv6.fraghdr",
             Ipv6NoNxt => "ipv6.nonxt",
             Tcp => "tcp",
@@ -123,7 +155,35 @@ impl Proto {
             Isakmp => "isakmp",
             UdpEncap => "udpencap",
             Mipv6 => "mipv6",
-            UnkEthType | UnkIpProto => "UNK",
+            Lcp => "lcp",
+            Pap => "pap",
+            Chap => "chap",
+            Ipcp => "ipcp",
+            Ipv6cp => "ipv6cp",
+            Ccp => "ccp",
+            Cdp => "cdp",
+            Eapol => "eapol",
+            Realtek => "realtek",
+            Wlccp => "wlccp",
+            Ipx => "ipx",
+            Hpext => "hpext",
+            Ddp => "ddp",
+            Ospf => "ospf",
+            Pim => "pim",
+            Pgm => "pgm",
+            Vrrp => "vrrp",
+            Eigrp => "eigrp",
+            Chdlc => "chdlc",
+            Ppi => "ppi",
+            Radiotap => "radiotap",
+            Dtls => "dtls",
+            Dtls10 => "dtls1.0",
+            Dtls12 => "dtls1.2",
+            Dtls13 => "dtls1.3",
+            CapwapData => "capwap.data",
+            Ayiya => "ayiya",
+            Slarp => "slarp",
+            UnkEthType | UnkIpProto | UnkLlc => "UNK",
             Extra => "?",
         }
     }
@@ -191,14 +251,16 @@ impl HdrDesc {
 }
 
 impl fmt::Display for HdrDesc {
-    /// Tranalyzer2's spelling: `:` between headers, consecutive repeats folded as `vlan{2}`.
+    /// Tranalyzer2's spelling: `:` between headers, consecutive VLAN/MPLS repeats folded as `vlan{2}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tags = self.tags();
         let mut i = 0;
         while i < tags.len() {
             let t = tags[i];
             let mut n = 1;
-            while i + n < tags.len() && tags[i + n] == t {
+            // Tranalyzer2 folds only repeated VLAN tags and MPLS labels (`vlan{2}`, `mpls{2}`);
+            // other repeats (`ipv6:ipv6`, `dtls1.2:dtls1.2`) are printed one by one.
+            while matches!(t.proto, Proto::Vlan | Proto::Mpls) && i + n < tags.len() && tags[i + n] == t {
                 n += 1;
             }
             if i > 0 {
@@ -207,6 +269,7 @@ impl fmt::Display for HdrDesc {
             match t.proto {
                 Proto::UnkEthType => write!(f, "UNK(0x{:04x})", t.arg)?,
                 Proto::UnkIpProto => write!(f, "UNK({})", t.arg)?,
+                Proto::UnkLlc => write!(f, "UNK(0x{:02x})", t.arg)?,
                 Proto::Extra => f.write_str(EXTRA_NAMES.get(t.arg as usize).copied().unwrap_or("?"))?,
                 p => f.write_str(p.name())?,
             }

@@ -11,6 +11,6 @@ pub mod info;
 mod dissect;
 pub mod wire;
 
-pub use dissect::dissect;
+pub use dissect::{dissect, linktype};
 pub use hdrdesc::{HdrDesc, Proto};
 pub use info::{flowstat, IpAddrBytes, L3, PacketInfo, SkipReason};

@@ -1,0 +1,180 @@
+//! The reader's single input buffer.
+//!
+//! Records are parsed in place and packets borrow straight from here, so the buffer only moves
+//! data when a record straddles its end (then the unread tail is moved to the front) and only
+//! grows when one record is larger than the whole buffer.
+
+use std::io::{self, Read};
+
+use crate::MAX_RECORD_LEN;
+
+/// Large reads keep system calls and decompressor calls rare.
+pub(crate) const INITIAL_CAPACITY: usize = 1 << 20;
+
+/// The largest amount `fill` is ever asked for: a maximal record plus the headers around it that
+/// resynchronisation looks at.
+const MAX_CAPACITY: usize = MAX_RECORD_LEN + 4096;
+
+pub(crate) struct InputBuffer {
+    src: Box<dyn Read + Send>,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+    /// Decompressors report a damaged stream as an I/O error; for them the error is kept here and
+    /// the stream is treated as ending, so the packets before the damage still count.
+    lenient: bool,
+    stream_error: Option<io::Error>,
+}
+
+impl InputBuffer {
+    pub(crate) fn new(src: Box<dyn Read + Send>, lenient: bool) -> Self {
+        InputBuffer {
+            src,
+            buf: vec![0; INITIAL_CAPACITY],
+            pos: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+            lenient,
+            stream_error: None,
+        }
+    }
+
+    /// Unconsumed bytes currently buffered.
+    pub(crate) fn avail(&self) -> &[u8] {
+        &self.buf[self.pos..self.end]
+    }
+
+    /// Stream offset of the first unconsumed byte.
+    pub(crate) fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Index into the backing storage of the first unconsumed byte; stays valid for
+    /// [`InputBuffer::slice`] until the next `fill`.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn slice(&self, start: usize, len: usize) -> &[u8] {
+        &self.buf[start..start + len]
+    }
+
+    /// Bytes of the stream consumed so far.
+    pub(crate) fn consumed(&self) -> u64 {
+        self.offset()
+    }
+
+    pub(crate) fn consume(&mut self, n: usize) {
+        debug_assert!(n <= self.end - self.pos);
+        self.pos += n.min(self.end - self.pos);
+    }
+
+    /// Consumes everything that is left, draining the source; used when the rest of a stream
+    /// is known to be unusable so that the byte counters still reflect the whole input.
+    pub(crate) fn consume_rest(&mut self) -> io::Result<()> {
+        loop {
+            self.pos = self.end;
+            if self.fill(1)? == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The error that cut a lenient stream short, if any (taken once).
+    pub(crate) fn take_stream_error(&mut self) -> Option<io::Error> {
+        self.stream_error.take()
+    }
+
+    /// Makes at least `n` bytes available unless the stream ends first; returns how many are
+    /// available (fewer than `n` only at the end of the stream).
+    pub(crate) fn fill(&mut self, n: usize) -> io::Result<usize> {
+        let n = n.min(MAX_CAPACITY);
+        while self.end - self.pos < n && !self.eof {
+            if self.end == self.buf.len() {
+                self.make_room(n);
+            }
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k.min(self.buf.len() - self.end),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if self.lenient => {
+                    self.eof = true;
+                    self.stream_error = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.end - self.pos)
+    }
+
+    /// Frees space at the end: first by dropping consumed bytes, and only when a single record
+    /// needs more than the whole buffer by growing it (doubling, so a small input claiming a
+    /// huge record never makes us allocate the claimed size up front).
+    fn make_room(&mut self, n: usize) {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.base += self.pos as u64;
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() && self.buf.len() < n {
+            let new_len = (self.buf.len() * 2).clamp(INITIAL_CAPACITY, MAX_CAPACITY);
+            self.buf.resize(new_len, 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out at most 3 bytes per read, to exercise the refill logic.
+    struct Trickle(Vec<u8>, usize);
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let k = out.len().min(3).min(self.0.len() - self.1);
+            out[..k].copy_from_slice(&self.0[self.1..self.1 + k]);
+            self.1 += k;
+            Ok(k)
+        }
+    }
+
+    #[test]
+    fn fill_across_reads_and_growth() {
+        let data: Vec<u8> = (0..3 * INITIAL_CAPACITY).map(|i| i as u8).collect();
+        let mut b = InputBuffer::new(Box::new(Trickle(data.clone(), 0)), false);
+        assert_eq!(b.fill(10).unwrap(), 10.max(b.avail().len()));
+        b.consume(5);
+        assert_eq!(b.offset(), 5);
+        // more than the initial capacity: must grow
+        let want = 2 * INITIAL_CAPACITY + 7;
+        assert!(b.fill(want).unwrap() >= want);
+        assert_eq!(&b.avail()[..want], &data[5..5 + want]);
+        b.consume(want);
+        let rest = b.fill(usize::MAX).unwrap();
+        assert_eq!(rest, data.len() - 5 - want);
+        b.consume_rest().unwrap();
+        assert_eq!(b.consumed(), data.len() as u64);
+        assert_eq!(b.fill(1).unwrap(), 0);
+    }
+
+    struct Failing;
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::new(io::ErrorKind::InvalidData, "corrupt"))
+        }
+    }
+
+    #[test]
+    fn lenient_turns_errors_into_eof() {
+        let mut b = InputBuffer::new(Box::new(Failing), true);
+        assert_eq!(b.fill(4).unwrap(), 0);
+        assert!(b.take_stream_error().is_some());
+        let mut b = InputBuffer::new(Box::new(Failing), false);
+        assert!(b.fill(4).is_err());
+    }
+}

@@ -1,0 +1,20 @@
+//! The first stage of the pipeline as one library call: capture files (or folders, or stdin) in,
+//! ended flows out through a [`FlowSink`](netanom_flow::FlowSink), and a [`RunReport`] of
+//! everything read, skipped, damaged and evicted.
+//!
+//! ```no_run
+//! use netanom_engine::{run_flows, FlowJob, Input};
+//! use netanom_flow::{FlowRecord, MeterConfig};
+//! let job = FlowJob { inputs: vec![Input::Path("capture.pcap".into())], meter: MeterConfig::default() };
+//! let mut rows = 0usize;
+//! let report = run_flows(&job, &mut |_: &FlowRecord, b: Option<&FlowRecord>| rows += 1 + b.is_some() as usize, &mut |_| {}).unwrap();
+//! eprintln!("{}", report.to_text());
+//! ```
+
+mod inputs;
+mod report;
+mod run;
+
+pub use inputs::{expand_inputs, Input};
+pub use report::{FileReport, RunReport};
+pub use run::{run_flows, EngineError, FlowJob, Progress};

@@ -1,0 +1,233 @@
+//! The read → dissect → flow table loop over every input, in the order given.
+
+use std::io::Cursor;
+use std::time::Instant;
+
+use netanom_capture::{CaptureError, CaptureReader, ReadEvent};
+use netanom_flow::{FlowMeter, FlowRecord, FlowSink, MeterConfig};
+use netanom_wire::{dissect, flowstat, PacketInfo};
+
+use crate::inputs::{expand_inputs, Expanded, Input};
+use crate::report::{link_type_name, FileReport, RunReport, MAX_DAMAGE_EXAMPLES};
+
+/// What to read and how to build flows.
+#[derive(Debug, Clone, Default)]
+pub struct FlowJob {
+    /// Files, folders (walked recursively, in name order), `-` for stdin, or in-memory captures.
+    pub inputs: Vec<Input>,
+    pub meter: MeterConfig,
+}
+
+/// Errors that stop a run before it reads anything useful.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot list inputs: {0}")]
+    Inputs(#[from] std::io::Error),
+    #[error("no input given")]
+    NoInput,
+}
+
+/// Where the run is, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Index of the file being read (0-based) and how many there are.
+    pub file: usize,
+    pub files: usize,
+    /// Bytes of the current file read so far and its size (0 when unknown: stdin).
+    pub file_bytes: u64,
+    pub file_size: u64,
+    pub packets: u64,
+}
+
+/// How often (in packets) the progress callback and the sink's state are looked at.
+const CHECK_EVERY: u64 = 1 << 16;
+
+const SNAPPED: u64 = flowstat::SNAP_L2 | flowstat::SNAP_L3_LEN | flowstat::SNAP_L3_HDR | flowstat::SNAP_L4_HDR;
+
+/// Reads every input of `job` into one flow table (flows continue across files, as with
+/// Tranalyzer2's `-R`), hands ended flows to `sink` in termination order, and returns the report.
+///
+/// A file that cannot be read (missing, not a capture) does not stop the run: it is recorded in
+/// [`RunReport::files`] with its error, and the caller decides the exit status.
+pub fn run_flows(job: &FlowJob, sink: &mut dyn FlowSink, progress: &mut dyn FnMut(&Progress)) -> Result<RunReport, EngineError> {
+    if job.inputs.is_empty() {
+        return Err(EngineError::NoInput);
+    }
+    let start = Instant::now();
+    let inputs = expand_inputs(&job.inputs)?;
+    let mut meter = FlowMeter::new(job.meter.clone());
+    let mut report = RunReport::default();
+    let mut counting = CountingSink { inner: sink, conversations: 0, rows: 0 };
+    let mut state = LoopState::default();
+
+    for (i, e) in inputs.iter().enumerate() {
+        if counting.inner.is_closed() {
+            break;
+        }
+        let file = read_one(e, i, inputs.len(), &mut meter, &mut counting, &mut state, progress);
+        report.files.push(file);
+    }
+    meter.finish(&mut counting);
+
+    report.packets = state.packets;
+    report.captured_bytes = state.captured_bytes;
+    report.wire_bytes = state.wire_bytes;
+    report.packets_snapped = state.snapped;
+    report.link_types = state.link_types.iter().map(|&(lt, n)| (link_type_name(lt), n)).collect();
+    for (reason, n) in &state.skipped {
+        *report.skipped.entry(reason.to_string()).or_default() += n;
+    }
+    for f in &report.files {
+        for (k, n) in &f.damaged {
+            *report.damaged.entry(k.clone()).or_default() += n;
+        }
+    }
+    report.flows = meter.counters().clone();
+    report.conversations = counting.conversations;
+    report.rows = counting.rows;
+    report.elapsed_s = start.elapsed().as_secs_f64();
+    report.packets_per_s = if report.elapsed_s > 0.0 { report.packets as f64 / report.elapsed_s } else { 0.0 };
+    Ok(report)
+}
+
+/// Totals kept across files by the packet loop.
+#[derive(Default)]
+struct LoopState {
+    packets: u64,
+    captured_bytes: u64,
+    wire_bytes: u64,
+    snapped: u64,
+    /// (link type, packets): a handful of entries, searched linearly from the last one used.
+    link_types: Vec<(u32, u64)>,
+    skipped: Vec<(&'static str, u64)>,
+    info: PacketInfo,
+}
+
+impl LoopState {
+    #[inline]
+    fn count_link_type(&mut self, lt: u32) {
+        if let Some(last) = self.link_types.last_mut() {
+            if last.0 == lt {
+                last.1 += 1;
+                return;
+            }
+        }
+        match self.link_types.iter().position(|&(l, _)| l == lt) {
+            Some(i) => {
+                self.link_types[i].1 += 1;
+                // Keep the one in use last, so the common case is one comparison.
+                let n = self.link_types.len();
+                self.link_types.swap(i, n - 1);
+            }
+            None => self.link_types.push((lt, 1)),
+        }
+    }
+
+    fn count_skip(&mut self, why: &'static str) {
+        match self.skipped.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, n)) => *n += 1,
+            None => self.skipped.push((why, 1)),
+        }
+    }
+}
+
+struct CountingSink<'a> {
+    inner: &'a mut dyn FlowSink,
+    conversations: u64,
+    rows: u64,
+}
+
+impl FlowSink for CountingSink<'_> {
+    fn flow(&mut self, first: &FlowRecord, second: Option<&FlowRecord>) {
+        self.conversations += 1;
+        self.rows += 1 + second.is_some() as u64;
+        self.inner.flow(first, second);
+    }
+    fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+}
+
+fn open(e: &Expanded) -> Result<(CaptureReader, u64), CaptureError> {
+    match &e.input {
+        Input::Path(p) => {
+            let size = if p.as_os_str() == "-" { 0 } else { std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) };
+            Ok((CaptureReader::open(p)?, size))
+        }
+        Input::Bytes { name, data } => Ok((CaptureReader::from_reader(name.as_str(), Cursor::new(*data))?, data.len() as u64)),
+    }
+}
+
+fn read_one(
+    e: &Expanded,
+    file_index: usize,
+    files: usize,
+    meter: &mut FlowMeter,
+    sink: &mut CountingSink<'_>,
+    st: &mut LoopState,
+    progress: &mut dyn FnMut(&Progress),
+) -> FileReport {
+    let mut fr = FileReport { name: e.input.name(), ..FileReport::default() };
+    let (mut reader, size) = match open(e) {
+        Ok(r) => r,
+        Err(err) => {
+            fr.skipped_not_capture = e.from_folder && matches!(err, CaptureError::NotACapture { .. });
+            fr.error = Some(err.to_string());
+            return fr;
+        }
+    };
+    fr.format = reader.format_description();
+    let mut prog = Progress { file: file_index, files, file_bytes: 0, file_size: size, packets: st.packets };
+    progress(&prog);
+    let mut next_check = st.packets + CHECK_EVERY;
+    loop {
+        let ev = match reader.next_event() {
+            Ok(Some(ev)) => ev,
+            Ok(None) => break,
+            Err(err) => {
+                // Keep what was read; the error is reported with the file.
+                fr.error = Some(err.to_string());
+                break;
+            }
+        };
+        match ev {
+            ReadEvent::Packet(p) => {
+                st.packets += 1;
+                st.captured_bytes += p.data.len() as u64;
+                st.wire_bytes += p.orig_len as u64;
+                st.count_link_type(p.linktype);
+                match dissect(p.linktype, p.data, p.orig_len, &mut st.info) {
+                    Ok(()) => {
+                        if st.info.flow_stat & SNAPPED != 0 {
+                            st.snapped += 1;
+                        }
+                        meter.packet(p.ts_ns, &st.info, sink);
+                    }
+                    Err(why) => st.count_skip(why.as_str()),
+                }
+                if st.packets >= next_check {
+                    next_check = st.packets + CHECK_EVERY;
+                    prog.packets = st.packets;
+                    prog.file_bytes = reader.stats().input_bytes;
+                    progress(&prog);
+                    if sink.is_closed() {
+                        break;
+                    }
+                }
+            }
+            ReadEvent::Damaged(d) => {
+                if fr.damage_examples.len() < MAX_DAMAGE_EXAMPLES {
+                    fr.damage_examples.push(d.to_string());
+                }
+            }
+        }
+    }
+    let stats = reader.stats();
+    fr.packets = stats.packets;
+    fr.capture_bytes = stats.bytes;
+    fr.damaged = stats.damaged.iter().map(|(k, n)| (k.as_str().to_string(), n)).collect();
+    prog.packets = st.packets;
+    prog.file_bytes = stats.input_bytes;
+    progress(&prog);
+    fr
+}

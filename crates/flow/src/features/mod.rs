@@ -1,0 +1,35 @@
+//! Per-flow features, one module per Tranalyzer2 plugin, in Tranalyzer2's column order.
+//!
+//! Each module has `COLUMNS` and a `write` that emits one row's values in that order. The per-packet
+//! updates live in the state types the record embeds. A new plugin adds its state to
+//! [`FlowRecord`](crate::FlowRecord), its columns to [`COLUMN_GROUPS`] and its writer to
+//! [`write_row`].
+
+pub mod basic_flow;
+pub mod basic_stats;
+pub mod mac_recorder;
+pub mod port_classifier;
+
+use crate::record::FlowRecord;
+use crate::schema::{Column, ValueSink};
+
+/// Column groups in output order, named after the Tranalyzer2 plugin that defines them.
+pub const COLUMN_GROUPS: &[(&str, &[Column])] = &[
+    ("basicFlow", basic_flow::COLUMNS),
+    ("macRecorder", mac_recorder::COLUMNS),
+    ("portClassifier", port_classifier::COLUMNS),
+    ("basicStats", basic_stats::COLUMNS),
+];
+
+/// All flow columns in output order.
+pub fn columns() -> impl Iterator<Item = &'static Column> {
+    COLUMN_GROUPS.iter().flat_map(|(_, c)| c.iter())
+}
+
+/// Writes one row: `rec` is the row's direction, `opp` the other direction if it was seen.
+pub fn write_row(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSink) {
+    basic_flow::write(rec, w);
+    mac_recorder::write(rec, w);
+    port_classifier::write(rec, w);
+    basic_stats::write(rec, opp, w);
+}

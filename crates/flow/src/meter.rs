@@ -1,0 +1,448 @@
+//! The flow table proper: lookup, creation with Tranalyzer2's direction rule, timeouts, eviction.
+//!
+//! Records live in a slab (`Vec<FlowRecord>` plus a free list) indexed by a hash map from
+//! [`FlowKey`] to slot. Expiry uses one LRU list per timeout class (idle, and the five TCP states):
+//! within a class every record has the same timeout, so the list's tail is always the next to
+//! expire and checking for timeouts costs a few comparisons per packet instead of a scan.
+
+use hashbrown::HashMap;
+use netanom_wire::{flowstat, PacketInfo, L3};
+
+use crate::key::{FlowKey, FragKey};
+use crate::record::{FlowRecord, NIL};
+use crate::tcp_state::{ConnState, ACK, SYN};
+
+const NS: u64 = 1_000_000_000;
+const CLASSES: usize = 6;
+
+/// Receives ended flows: the A row's record first, then the B row's when both directions were seen.
+pub trait FlowSink {
+    fn flow(&mut self, first: &FlowRecord, second: Option<&FlowRecord>);
+
+    /// True once the sink cannot take more flows (its output failed, e.g. a closed pipe); whoever
+    /// feeds the meter may then stop reading early.
+    fn is_closed(&self) -> bool {
+        false
+    }
+}
+
+impl<F: FnMut(&FlowRecord, Option<&FlowRecord>)> FlowSink for F {
+    fn flow(&mut self, first: &FlowRecord, second: Option<&FlowRecord>) {
+        self(first, second)
+    }
+}
+
+/// Flow table parameters. Defaults are Tranalyzer2's.
+#[derive(Debug, Clone)]
+pub struct MeterConfig {
+    /// Idle timeout after a direction's last packet (default 182 s).
+    pub idle_timeout_ns: u64,
+    /// End a conversation this long after its first packet even if it is still active (default: none).
+    pub active_timeout_ns: Option<u64>,
+    /// Most flow records (directions) held at once; when full the least recently active
+    /// conversation is ended with flowStat bit 42 (default 2,097,152).
+    pub max_flows: usize,
+    /// TCP state timeouts: new, established, closing, closed, reset (default 120, 610, 120, 10, 0.1 s).
+    pub tcp_timeouts_ns: [u64; 5],
+}
+
+impl Default for MeterConfig {
+    fn default() -> Self {
+        MeterConfig {
+            idle_timeout_ns: 182 * NS,
+            active_timeout_ns: None,
+            max_flows: 1 << 21,
+            tcp_timeouts_ns: [120 * NS, 610 * NS, 120 * NS, 10 * NS, NS / 10],
+        }
+    }
+}
+
+/// What the table did, for the end report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct MeterCounters {
+    pub packets: u64,
+    /// Records created, by printed direction.
+    pub flows_a: u64,
+    pub flows_b: u64,
+    /// Conversations ended by the idle or TCP-state timeouts.
+    pub ended_by_timeout: u64,
+    /// Conversations ended because the table was full (flowStat bit 42).
+    pub evicted: u64,
+    /// Conversations cut by the active timeout.
+    pub ended_by_active_timeout: u64,
+    /// Conversations still open at the end of input and flushed.
+    pub flushed_at_end: u64,
+    /// Later IP fragments whose first fragment was never seen (flowStat bit 38).
+    pub orphan_fragments: u64,
+    /// Largest number of records held at once.
+    pub peak_flows: u64,
+}
+
+/// The bidirectional flow table.
+pub struct FlowMeter {
+    cfg: MeterConfig,
+    timeouts: [u64; CLASSES],
+    index: HashMap<FlowKey, u32>,
+    frags: HashMap<FragKey, (u32, u64)>,
+    recs: Vec<FlowRecord>,
+    free: Vec<u32>,
+    heads: [u32; CLASSES],
+    tails: [u32; CLASSES],
+    live: usize,
+    next_ind: u64,
+    counters: MeterCounters,
+}
+
+fn class_of(state: ConnState) -> usize {
+    match state {
+        ConnState::None => 0,
+        ConnState::New => 1,
+        ConnState::Established => 2,
+        ConnState::Closing => 3,
+        ConnState::Closed => 4,
+        ConnState::Reset => 5,
+    }
+}
+
+/// Tranalyzer2's direction rule for a packet that opens a flow with no reverse flow in the table:
+/// it did not initiate the conversation when it comes from a well-known port towards a higher
+/// one, from 8080/8081/8088/8089, or is a TCP SYN-ACK; an ICMP message that is not an echo
+/// request answers or reports on something else (what Tranalyzer2's output shows).
+fn initiated_by_peer(key: &FlowKey, p: &PacketInfo) -> bool {
+    match key.l4_proto {
+        1 | 58 if p.l4_present => {
+            let echo_request = if key.l4_proto == 1 { 8 } else { 128 };
+            p.icmp_type != echo_request
+        }
+        _ => {
+            let syn_ack = key.l4_proto == 6 && p.l4_present && p.tcp_flags & (SYN | ACK) == (SYN | ACK);
+            (key.src_port < 1024 && key.src_port < key.dst_port) || (key.src_port & 0xfff6) == 8080 || syn_ack
+        }
+    }
+}
+
+impl FlowMeter {
+    pub fn new(cfg: MeterConfig) -> FlowMeter {
+        let t = cfg.tcp_timeouts_ns;
+        FlowMeter {
+            timeouts: [cfg.idle_timeout_ns, t[0], t[1], t[2], t[3], t[4]],
+            cfg,
+            index: HashMap::new(),
+            frags: HashMap::new(),
+            recs: Vec::new(),
+            free: Vec::new(),
+            heads: [NIL; CLASSES],
+            tails: [NIL; CLASSES],
+            live: 0,
+            next_ind: 0,
+            counters: MeterCounters::default(),
+        }
+    }
+
+    pub fn counters(&self) -> &MeterCounters {
+        &self.counters
+    }
+
+    /// Records currently in the table.
+    pub fn live_flows(&self) -> usize {
+        self.live
+    }
+
+    /// Accounts one dissected packet captured at `ts_ns`, first ending whatever has timed out by then.
+    pub fn packet(&mut self, ts_ns: u64, p: &PacketInfo, sink: &mut dyn FlowSink) {
+        self.expire(ts_ns, sink);
+        self.counters.packets += 1;
+
+        let later_fragment = p.is_fragment && p.frag_offset > 0 && p.l3 != L3::None;
+        let mut key = FlowKey::from_packet(p);
+        let mut extra_stat = 0;
+        if later_fragment && p.l3 == L3::Ipv6 {
+            // Tranalyzer2 0.9.3 follows only IPv4 fragments to their first fragment's flow; a later
+            // IPv6 fragment makes a flow of its own, without ports, flagged as first-fragment
+            // missing and pending (nDPI counts it apart as well). Kept for comparability.
+            extra_stat |= flowstat::IPV4_FRAG_FIRST_MISSING | flowstat::FRAG_PENDING;
+        } else if later_fragment {
+            let fk = FragKey::from_packet(p);
+            match self.frags.get(&fk) {
+                Some(&(slot, ind)) if self.is_live(slot, ind) => {
+                    key = self.recs[slot as usize].key;
+                }
+                _ => {
+                    // Without its first fragment the datagram's ports are unknown.
+                    key.src_port = 0;
+                    key.dst_port = 0;
+                    extra_stat |= flowstat::IPV4_FRAG_FIRST_MISSING;
+                    self.counters.orphan_fragments += 1;
+                }
+            }
+        }
+
+        let slot = match self.index.get(&key) {
+            Some(&s) => {
+                let r = &self.recs[s as usize];
+                match self.cfg.active_timeout_ns {
+                    Some(a) if ts_ns.saturating_sub(r.first_ns) >= a => {
+                        self.recs[s as usize].stat |= flowstat::DURATION_LIMIT;
+                        self.counters.ended_by_active_timeout += 1;
+                        self.end_pair(s, sink);
+                        self.create(key, ts_ns, p, sink)
+                    }
+                    _ => s,
+                }
+            }
+            None => self.create(key, ts_ns, p, sink),
+        };
+
+        let r = &mut self.recs[slot as usize];
+        r.stat |= extra_stat;
+        r.update(ts_ns, p);
+        if p.l3 == L3::Ipv4 && !later_fragment {
+            // Tranalyzer2 starts comparing IP IDs with the second packet of a direction, so a
+            // duplicate of the very first packet goes unflagged, and ID 0 (what many stacks send
+            // with DF set) never counts; ours does the same, to stay comparable.
+            let id = p.ip_id as u16;
+            if id != 0 && r.last_ip_id == Some(id) {
+                r.stat |= flowstat::DUP_IPID;
+            }
+            if r.stats.pkts >= 2 {
+                r.last_ip_id = Some(id);
+            }
+        }
+        if p.is_fragment && p.l3 == L3::Ipv4 {
+            if p.frag_offset == 0 {
+                self.frags.insert(FragKey::from_packet(p), (slot, r.flow_ind));
+            }
+            r.frag_pending = p.more_fragments;
+        }
+
+        let mut changed = false;
+        if p.l4_proto == 6 && p.l4_present {
+            let side = r.inverted as usize;
+            changed = r.tcp.on_packet(side, p.tcp_flags);
+        }
+        let state = r.tcp.state;
+        if r.timed_out {
+            r.timed_out = false;
+        } else {
+            self.unlink(slot);
+        }
+        self.link_head(slot, class_of(state));
+        let opp = self.recs[slot as usize].opposite;
+        if changed && opp != NIL {
+            let tcp = self.recs[slot as usize].tcp;
+            self.recs[opp as usize].tcp = tcp;
+            if !self.recs[opp as usize].timed_out {
+                self.unlink(opp);
+                self.link_head(opp, class_of(state));
+            }
+        }
+        if self.frags.len() > 2 * self.live + 4096 {
+            self.purge_frags();
+        }
+    }
+
+    /// Ends every flow still in the table (end of input), in creation order.
+    pub fn finish(&mut self, sink: &mut dyn FlowSink) {
+        let mut slots: Vec<u32> = self.index.values().copied().collect();
+        slots.sort_by_key(|&s| (self.recs[s as usize].flow_ind, self.recs[s as usize].is_b));
+        for s in slots {
+            if self.is_occupied(s) {
+                self.counters.flushed_at_end += 1;
+                self.end_pair(s, sink);
+            }
+        }
+        self.frags.clear();
+    }
+
+    /// Ends, as timed out, every flow whose deadline is before `now_ns` (the live-capture clock
+    /// calls this with wall time when no packets arrive).
+    pub fn expire(&mut self, now_ns: u64, sink: &mut dyn FlowSink) {
+        loop {
+            // The earliest deadline among the class tails goes first, so flows end in time order.
+            let mut best: Option<(u64, u32)> = None;
+            for c in 0..CLASSES {
+                let t = self.tails[c];
+                if t == NIL {
+                    continue;
+                }
+                let deadline = self.recs[t as usize].last_ns.saturating_add(self.timeouts[c]);
+                if deadline < now_ns && best.is_none_or(|(d, _)| deadline < d) {
+                    best = Some((deadline, t));
+                }
+            }
+            let Some((_, slot)) = best else { break };
+            self.time_out(slot, sink);
+        }
+    }
+
+    fn time_out(&mut self, slot: u32, sink: &mut dyn FlowSink) {
+        self.unlink(slot);
+        self.recs[slot as usize].timed_out = true;
+        let opp = self.recs[slot as usize].opposite;
+        if opp == NIL || self.recs[opp as usize].timed_out {
+            self.counters.ended_by_timeout += 1;
+            self.end_pair(slot, sink);
+        }
+    }
+
+    fn create(&mut self, key: FlowKey, ts_ns: u64, p: &PacketInfo, sink: &mut dyn FlowSink) -> u32 {
+        if self.live >= self.cfg.max_flows.max(2) {
+            self.evict_oldest(sink);
+        }
+        let mut rec = FlowRecord::new(key, 0, ts_ns, p);
+        let rev = key.reversed();
+        let partner = if rev != key { self.index.get(&rev).copied() } else { None };
+        if let Some(o) = partner {
+            let other = &mut self.recs[o as usize];
+            rec.flow_ind = other.flow_ind;
+            rec.inverted = !other.inverted;
+            rec.opposite = o;
+            rec.tcp = other.tcp;
+            // With both directions seen, the inverted one is printed as B.
+            rec.is_b = rec.inverted;
+            other.is_b = other.inverted;
+        } else {
+            self.next_ind += 1;
+            rec.flow_ind = self.next_ind;
+            rec.inverted = initiated_by_peer(&key, p);
+        }
+        if rec.inverted {
+            rec.stat |= flowstat::INVERTED;
+        }
+        if key.l4_proto == 6 && key.is_self_reverse() {
+            rec.stat |= flowstat::LAND_ATTACK;
+        }
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.recs[s as usize] = rec;
+                s
+            }
+            None => {
+                self.recs.push(rec);
+                (self.recs.len() - 1) as u32
+            }
+        };
+        if let Some(o) = partner {
+            self.recs[o as usize].opposite = slot;
+        }
+        self.index.insert(key, slot);
+        self.live += 1;
+        self.counters.peak_flows = self.counters.peak_flows.max(self.live as u64);
+        // Every record starts in the idle class; the caller relinks it after the packet's update.
+        self.link_head(slot, 0);
+        slot
+    }
+
+    fn evict_oldest(&mut self, sink: &mut dyn FlowSink) {
+        let mut oldest: Option<(u64, u32)> = None;
+        for c in 0..CLASSES {
+            let t = self.tails[c];
+            if t != NIL {
+                let last = self.recs[t as usize].last_ns;
+                if oldest.is_none_or(|(l, _)| last < l) {
+                    oldest = Some((last, t));
+                }
+            }
+        }
+        if let Some((_, slot)) = oldest {
+            self.recs[slot as usize].stat |= flowstat::AUTOPILOT;
+            let opp = self.recs[slot as usize].opposite;
+            if opp != NIL {
+                self.recs[opp as usize].stat |= flowstat::AUTOPILOT;
+            }
+            self.counters.evicted += 1;
+            self.end_pair(slot, sink);
+        }
+    }
+
+    /// Hands the conversation of `slot` to the sink (A row first) and frees both records.
+    fn end_pair(&mut self, slot: u32, sink: &mut dyn FlowSink) {
+        let opp = self.recs[slot as usize].opposite;
+        let (first, second) = if opp != NIL && self.recs[slot as usize].is_b { (opp, slot) } else { (slot, opp) };
+        for s in [first, second] {
+            if s != NIL {
+                let r = &mut self.recs[s as usize];
+                if r.frag_pending {
+                    r.stat |= flowstat::FRAG_PENDING;
+                }
+                if r.is_b {
+                    self.counters.flows_b += 1;
+                } else {
+                    self.counters.flows_a += 1;
+                }
+            }
+        }
+        {
+            let a = &self.recs[first as usize];
+            let b = (second != NIL).then(|| &self.recs[second as usize]);
+            sink.flow(a, b);
+        }
+        for s in [first, second] {
+            if s != NIL {
+                if !self.recs[s as usize].timed_out {
+                    self.unlink(s);
+                }
+                let key = self.recs[s as usize].key;
+                self.index.remove(&key);
+                let r = &mut self.recs[s as usize];
+                r.flow_ind = 0;
+                r.opposite = NIL;
+                r.timed_out = false;
+                // Release the spilled vectors now rather than when the slot is reused.
+                r.hdrs = Default::default();
+                r.macs = Default::default();
+                self.free.push(s);
+                self.live -= 1;
+            }
+        }
+    }
+
+    fn is_occupied(&self, slot: u32) -> bool {
+        self.recs[slot as usize].flow_ind != 0
+    }
+
+    fn is_live(&self, slot: u32, flow_ind: u64) -> bool {
+        (slot as usize) < self.recs.len() && self.recs[slot as usize].flow_ind == flow_ind
+    }
+
+    fn purge_frags(&mut self) {
+        let recs = &self.recs;
+        self.frags.retain(|_, (s, ind)| (*s as usize) < recs.len() && recs[*s as usize].flow_ind == *ind);
+    }
+
+    fn link_head(&mut self, slot: u32, class: usize) {
+        let head = self.heads[class];
+        {
+            let r = &mut self.recs[slot as usize];
+            r.list = class as u8;
+            r.prev = NIL;
+            r.next = head;
+        }
+        if head != NIL {
+            self.recs[head as usize].prev = slot;
+        } else {
+            self.tails[class] = slot;
+        }
+        self.heads[class] = slot;
+    }
+
+    fn unlink(&mut self, slot: u32) {
+        let (prev, next, class) = {
+            let r = &self.recs[slot as usize];
+            (r.prev, r.next, r.list as usize)
+        };
+        if prev != NIL {
+            self.recs[prev as usize].next = next;
+        } else if self.heads[class] == slot {
+            self.heads[class] = next;
+        }
+        if next != NIL {
+            self.recs[next as usize].prev = prev;
+        } else if self.tails[class] == slot {
+            self.tails[class] = prev;
+        }
+        let r = &mut self.recs[slot as usize];
+        r.prev = NIL;
+        r.next = NIL;
+    }
+}

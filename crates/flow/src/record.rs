@@ -1,0 +1,93 @@
+//! The state of one flow direction while it is in the table.
+
+use netanom_wire::PacketInfo;
+
+use crate::features::basic_flow::HdrDescs;
+use crate::features::basic_stats::BasicStats;
+use crate::features::mac_recorder::MacPairs;
+use crate::key::FlowKey;
+use crate::tcp_state::TcpState;
+
+pub(crate) const NIL: u32 = u32::MAX;
+
+/// One direction of a conversation. Tranalyzer2 keeps the two directions as separate records
+/// sharing `flow_ind`; so do we, which is what makes A/B rows and their per-direction columns
+/// natural.
+#[derive(Debug, Clone, Default)]
+pub struct FlowRecord {
+    pub key: FlowKey,
+    /// Shared by both directions; numbers conversations in creation order.
+    pub flow_ind: u64,
+    /// Did not initiate the conversation (flowStat bit 0).
+    pub inverted: bool,
+    /// Printed as the `B` row: the inverted direction of a pair whose other direction was seen.
+    pub is_b: bool,
+    /// flowStat, accumulated.
+    pub stat: u64,
+    pub first_ns: u64,
+    pub last_ns: u64,
+
+    pub has_mac: bool,
+    pub src_mac: [u8; 6],
+    pub dst_mac: [u8; 6],
+    pub vlans: [u16; 4],
+    pub n_vlans: u8,
+
+    pub hdrs: HdrDescs,
+    pub macs: MacPairs,
+    pub stats: BasicStats,
+    pub tcp: TcpState,
+
+    /// IPv4 identification of the previous packet, for "consecutive duplicate IP ID".
+    pub(crate) last_ip_id: Option<u16>,
+    /// A fragmented datagram was started and its last fragment not yet seen.
+    pub(crate) frag_pending: bool,
+
+    // Table bookkeeping.
+    pub(crate) opposite: u32,
+    pub(crate) prev: u32,
+    pub(crate) next: u32,
+    pub(crate) list: u8,
+    pub(crate) timed_out: bool,
+}
+
+impl FlowRecord {
+    pub(crate) fn new(key: FlowKey, flow_ind: u64, ts_ns: u64, p: &PacketInfo) -> FlowRecord {
+        FlowRecord {
+            key,
+            flow_ind,
+            first_ns: ts_ns,
+            last_ns: ts_ns,
+            has_mac: p.has_mac,
+            src_mac: p.src_mac,
+            dst_mac: p.dst_mac,
+            vlans: p.vlans,
+            n_vlans: p.n_vlans,
+            opposite: NIL,
+            prev: NIL,
+            next: NIL,
+            ..FlowRecord::default()
+        }
+    }
+
+    pub fn duration_ns(&self) -> u64 {
+        self.last_ns.saturating_sub(self.first_ns)
+    }
+
+    /// Feature updates for one packet of this direction.
+    #[inline]
+    pub(crate) fn update(&mut self, ts_ns: u64, p: &PacketInfo) {
+        if ts_ns > self.last_ns {
+            self.last_ns = ts_ns;
+        }
+        if ts_ns < self.first_ns {
+            self.first_ns = ts_ns;
+        }
+        self.stat |= p.flow_stat;
+        self.hdrs.record(&p.hdr);
+        if p.has_mac {
+            self.macs.record(&p.src_mac, &p.dst_mac);
+        }
+        self.stats.update(ts_ns, p.l7_len, p.pad_len);
+    }
+}

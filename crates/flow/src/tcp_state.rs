@@ -1,0 +1,98 @@
+//! The TCP connection state that decides a TCP flow's timeout (Tranalyzer2's tcpStates timeouts:
+//! new 120 s, established 610 s, closing 120 s, closed 10 s, reset 0.1 s). Both directions of a
+//! conversation share one state; the meter copies it to the opposite record on every change.
+
+/// Flag bits of the TCP header.
+pub const FIN: u8 = 0x01;
+pub const SYN: u8 = 0x02;
+pub const RST: u8 = 0x04;
+pub const ACK: u8 = 0x10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConnState {
+    /// Not TCP, or no packet yet: the idle timeout applies.
+    #[default]
+    None,
+    /// Handshake in progress.
+    New,
+    Established,
+    /// A side sent FIN (both may have; the last one is not acknowledged yet).
+    Closing,
+    /// Both sides sent FIN and the second FIN was acknowledged.
+    Closed,
+    Reset,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpState {
+    pub state: ConnState,
+    /// FIN seen from the A side / B side (indexed by `inverted`).
+    fin: [bool; 2],
+    /// The side whose FIN completed the pair; its peer's ACK closes the connection.
+    second_fin: Option<u8>,
+}
+
+impl TcpState {
+    /// Advances the shared state with a packet sent by side `side` (0 or 1) carrying `flags`.
+    /// Returns true when the state changed.
+    #[inline]
+    pub fn on_packet(&mut self, side: usize, flags: u8) -> bool {
+        let before = self.state;
+        use ConnState::*;
+        if flags & RST != 0 {
+            self.state = Reset;
+        } else if flags & FIN != 0 {
+            let side = side & 1;
+            self.fin[side] = true;
+            if self.fin[0] && self.fin[1] && self.second_fin.is_none() {
+                self.second_fin = Some(side as u8);
+            }
+            if self.state != Closed {
+                self.state = Closing;
+            }
+        } else if flags & SYN != 0 {
+            if matches!(self.state, None | Reset | Closed) {
+                self.state = New;
+                self.fin = [false; 2];
+                self.second_fin = Option::None;
+            }
+        } else if flags & ACK != 0 {
+            match self.state {
+                None | New => self.state = Established,
+                // Retransmitted FINs that are never acknowledged keep the connection closing
+                // (Tranalyzer2 keeps such flows for the closing timeout, not the closed one).
+                Closing if self.second_fin.is_some_and(|s| s as usize != side & 1) => self.state = Closed,
+                _ => {}
+            }
+        } else if self.state == None {
+            self.state = Established;
+        }
+        before != self.state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handshake_to_close() {
+        let mut s = TcpState::default();
+        s.on_packet(0, SYN);
+        assert_eq!(s.state, ConnState::New);
+        s.on_packet(1, SYN | ACK);
+        assert_eq!(s.state, ConnState::New);
+        s.on_packet(0, ACK);
+        assert_eq!(s.state, ConnState::Established);
+        s.on_packet(0, FIN | ACK);
+        assert_eq!(s.state, ConnState::Closing);
+        s.on_packet(1, FIN | ACK);
+        assert_eq!(s.state, ConnState::Closing, "the second FIN is not acknowledged yet");
+        s.on_packet(1, FIN | ACK);
+        assert_eq!(s.state, ConnState::Closing, "a retransmitted FIN does not close");
+        s.on_packet(0, ACK);
+        assert_eq!(s.state, ConnState::Closed);
+        s.on_packet(0, RST);
+        assert_eq!(s.state, ConnState::Reset);
+    }
+}

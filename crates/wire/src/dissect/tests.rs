@@ -1,0 +1,3 @@
+//! Dissector tests on hand-built frames.
+
+use super::*;
