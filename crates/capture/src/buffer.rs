@@ -15,9 +15,26 @@ pub(crate) const INITIAL_CAPACITY: usize = 1 << 20;
 /// resynchronisation looks at.
 const MAX_CAPACITY: usize = MAX_RECORD_LEN + 4096;
 
+/// Where the buffered bytes live: a buffer refilled from a stream, or a whole file mapped into
+/// memory (which saves copying every byte out of the page cache).
+enum Storage {
+    Heap(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl Storage {
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Storage::Heap(v) => v,
+            Storage::Mapped(m) => m,
+        }
+    }
+}
+
 pub(crate) struct InputBuffer {
     src: Box<dyn Read + Send>,
-    buf: Vec<u8>,
+    buf: Storage,
     pos: usize,
     end: usize,
     /// Stream offset of `buf[0]`.
@@ -33,7 +50,7 @@ impl InputBuffer {
     pub(crate) fn new(src: Box<dyn Read + Send>, lenient: bool) -> Self {
         InputBuffer {
             src,
-            buf: vec![0; INITIAL_CAPACITY],
+            buf: Storage::Heap(vec![0; INITIAL_CAPACITY]),
             pos: 0,
             end: 0,
             base: 0,
@@ -43,9 +60,28 @@ impl InputBuffer {
         }
     }
 
+    /// A buffer over a whole mapped file: everything is available from the start.
+    pub(crate) fn mapped(map: memmap2::Mmap) -> Self {
+        let end = map.len();
+        InputBuffer {
+            src: Box::new(io::empty()),
+            buf: Storage::Mapped(map),
+            pos: 0,
+            end,
+            base: 0,
+            eof: true,
+            lenient: false,
+            stream_error: None,
+        }
+    }
+
+    pub(crate) fn is_mapped(&self) -> bool {
+        matches!(self.buf, Storage::Mapped(_))
+    }
+
     /// Unconsumed bytes currently buffered.
     pub(crate) fn avail(&self) -> &[u8] {
-        &self.buf[self.pos..self.end]
+        &self.buf.bytes()[self.pos..self.end]
     }
 
     /// Stream offset of the first unconsumed byte.
@@ -60,7 +96,7 @@ impl InputBuffer {
     }
 
     pub(crate) fn slice(&self, start: usize, len: usize) -> &[u8] {
-        &self.buf[start..start + len]
+        &self.buf.bytes()[start..start + len]
     }
 
     /// Bytes of the stream consumed so far.
@@ -94,12 +130,14 @@ impl InputBuffer {
     pub(crate) fn fill(&mut self, n: usize) -> io::Result<usize> {
         let n = n.min(MAX_CAPACITY);
         while self.end - self.pos < n && !self.eof {
-            if self.end == self.buf.len() {
-                self.make_room(n);
+            let Storage::Heap(buf) = &mut self.buf else { break };
+            if self.end == buf.len() {
+                Self::make_room(buf, &mut self.pos, &mut self.end, &mut self.base, n);
             }
-            match self.src.read(&mut self.buf[self.end..]) {
+            let Storage::Heap(buf) = &mut self.buf else { break };
+            match self.src.read(&mut buf[self.end..]) {
                 Ok(0) => self.eof = true,
-                Ok(k) => self.end += k.min(self.buf.len() - self.end),
+                Ok(k) => self.end += k.min(buf.len() - self.end),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if self.lenient => {
                     self.eof = true;
@@ -114,16 +152,16 @@ impl InputBuffer {
     /// Frees space at the end: first by dropping consumed bytes, and only when a single record
     /// needs more than the whole buffer by growing it (doubling, so a small input claiming a
     /// huge record never makes us allocate the claimed size up front).
-    fn make_room(&mut self, n: usize) {
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.base += self.pos as u64;
-            self.end -= self.pos;
-            self.pos = 0;
+    fn make_room(buf: &mut Vec<u8>, pos: &mut usize, end: &mut usize, base: &mut u64, n: usize) {
+        if *pos > 0 {
+            buf.copy_within(*pos..*end, 0);
+            *base += *pos as u64;
+            *end -= *pos;
+            *pos = 0;
         }
-        if self.end == self.buf.len() && self.buf.len() < n {
-            let new_len = (self.buf.len() * 2).clamp(INITIAL_CAPACITY, MAX_CAPACITY);
-            self.buf.resize(new_len, 0);
+        if *end == buf.len() && buf.len() < n {
+            let new_len = (buf.len() * 2).clamp(INITIAL_CAPACITY, MAX_CAPACITY);
+            buf.resize(new_len, 0);
         }
     }
 }

@@ -67,12 +67,30 @@ pub struct CaptureReader {
 }
 
 impl CaptureReader {
-    /// Opens a capture file, or stdin when `path` is `-`, and reads its header.
+    /// Opens a capture file, or stdin when `path` is `-`, and reads its header. Large regular
+    /// uncompressed files are memory-mapped (see [`CaptureReader::open_with`]).
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
+        Self::open_with(path, true)
+    }
+
+    /// Like [`CaptureReader::open`]; `mmap: false` always reads through a buffer. Mapping saves
+    /// copying the file out of the page cache (about a sixth of the time of a whole run), but a
+    /// file that is truncated by another process while it is mapped ends the process with
+    /// SIGBUS, so it can be turned off for captures that are still being written to.
+    pub fn open_with(path: &Path, mmap: bool) -> Result<Self, CaptureError> {
         if path.as_os_str() == "-" {
             return Self::from_reader(path, io::stdin());
         }
         let file = File::open(path).map_err(|source| CaptureError::Open { path: path.to_path_buf(), source })?;
+        if mmap {
+            if let Some(map) = map_if_worthwhile(&file) {
+                let compressed = detect::sniff_compression(&map[..map.len().min(4)]) != Compression::None;
+                if !compressed {
+                    let input = InputBuffer::mapped(map);
+                    return Self::from_input(path.to_path_buf(), input, Compression::None, Arc::new(AtomicU64::new(0)));
+                }
+            }
+        }
         Self::from_reader(path, file)
     }
 
@@ -82,19 +100,26 @@ impl CaptureReader {
         let path = name.into();
         let input_bytes = Arc::new(AtomicU64::new(0));
         let counting = Counting::new(reader, Arc::clone(&input_bytes));
+        let (src, compression) =
+            compress::unwrap(Box::new(counting)).map_err(|source| CaptureError::Io { path: path.clone(), offset: 0, source })?;
+        let input = InputBuffer::new(src, compression != Compression::None);
+        Self::from_input(path, input, compression, input_bytes)
+    }
+
+    fn from_input(path: PathBuf, mut input: InputBuffer, compression: Compression, input_bytes: Arc<AtomicU64>) -> Result<Self, CaptureError> {
         let io_err = |source| CaptureError::Io { path: path.clone(), offset: 0, source };
-        let (src, compression) = compress::unwrap(Box::new(counting)).map_err(io_err)?;
-        let mut input = InputBuffer::new(src, compression != Compression::None);
         // enough for any file header, and for a fair guess at what a non-capture is
         input.fill(HEAD_SAMPLE).map_err(io_err)?;
         let head = input.avail();
+        let head = &head[..head.len().min(HEAD_SAMPLE)];
         let (format, pending) = if let Some(r) = PcapReader::from_header(head) {
             input.consume(pcap::FILE_HEADER_LEN);
             (Format::Pcap(r), None)
         } else if pcap::magic(head).is_some() {
             let why = format!("file ends {} bytes into the 24-byte pcap file header", head.len());
             let d = Damage { offset: 0, kind: DamageKind::TruncatedFile, reason: why };
-            input.consume(head.len());
+            let n = head.len();
+            input.consume(n);
             (Format::Stub, Some(d))
         } else if let Some(endian) = pcapng::section_endian(head) {
             (Format::PcapNg(PcapNgReader::new(endian)), None)
@@ -201,7 +226,8 @@ impl CaptureReader {
 
     /// Counters so far; complete once `next_event` has returned `Ok(None)`.
     pub fn stats(&self) -> ReaderStats {
-        ReaderStats { input_bytes: self.input_bytes.load(Ordering::Relaxed), bytes: self.input.consumed(), ..self.stats }
+        let input_bytes = if self.input.is_mapped() { self.input.consumed() } else { self.input_bytes.load(Ordering::Relaxed) };
+        ReaderStats { input_bytes, bytes: self.input.consumed(), ..self.stats }
     }
 }
 
@@ -213,6 +239,22 @@ impl std::fmt::Debug for CaptureReader {
             .field("stats", &self.stats())
             .finish()
     }
+}
+
+/// Files smaller than this are read: mapping costs more than it saves on them.
+const MMAP_MIN_LEN: u64 = 1 << 20;
+
+fn map_if_worthwhile(file: &File) -> Option<memmap2::Mmap> {
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() < MMAP_MIN_LEN || meta.len() > usize::MAX as u64 {
+        return None;
+    }
+    // SAFETY: the map is only read. If another process truncates the file while it is mapped,
+    // reading the lost pages raises SIGBUS; that hazard is documented on `open_with`, which
+    // lets callers opt out for files still being written.
+    let map = unsafe { memmap2::Mmap::map(file) }.ok()?;
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Some(map)
 }
 
 #[cfg(test)]

@@ -48,6 +48,11 @@ pub struct FlowsArgs {
     #[arg(long)]
     pub no_headers_file: bool,
 
+    /// Read files through a buffer instead of memory-mapping them (use for captures that another
+    /// program may truncate while netanom reads them).
+    #[arg(long)]
+    pub no_mmap: bool,
+
     /// No end report and no progress bar on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -143,7 +148,7 @@ pub fn run(a: FlowsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
 
     let show_progress = !a.quiet && io::stderr().is_terminal();
     let mut bar = ProgressBar::new(show_progress);
-    let job = FlowJob { inputs, meter };
+    let job = FlowJob { inputs, meter, mmap: !a.no_mmap };
     let report = run_flows(&job, &mut sink, &mut |p: &Progress| bar.update(p))?;
     bar.finish();
 

@@ -4,8 +4,8 @@
 //!
 //! ```no_run
 //! use netanom_engine::{run_flows, FlowJob, Input};
-//! use netanom_flow::{FlowRecord, MeterConfig};
-//! let job = FlowJob { inputs: vec![Input::Path("capture.pcap".into())], meter: MeterConfig::default() };
+//! use netanom_flow::FlowRecord;
+//! let job = FlowJob::new(vec![Input::Path("capture.pcap".into())]);
 //! let mut rows = 0usize;
 //! let report = run_flows(&job, &mut |_: &FlowRecord, b: Option<&FlowRecord>| rows += 1 + b.is_some() as usize, &mut |_| {}).unwrap();
 //! eprintln!("{}", report.to_text());

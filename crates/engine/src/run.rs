@@ -11,11 +11,19 @@ use crate::inputs::{expand_inputs, Expanded, Input};
 use crate::report::{link_type_name, FileReport, RunReport, MAX_DAMAGE_EXAMPLES};
 
 /// What to read and how to build flows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FlowJob {
     /// Files, folders (walked recursively, in name order), `-` for stdin, or in-memory captures.
     pub inputs: Vec<Input>,
     pub meter: MeterConfig,
+    /// Memory-map large uncompressed files (default true; see `CaptureReader::open_with`).
+    pub mmap: bool,
+}
+
+impl FlowJob {
+    pub fn new(inputs: Vec<Input>) -> FlowJob {
+        FlowJob { inputs, meter: MeterConfig::default(), mmap: true }
+    }
 }
 
 /// Errors that stop a run before it reads anything useful.
@@ -64,7 +72,7 @@ pub fn run_flows(job: &FlowJob, sink: &mut dyn FlowSink, progress: &mut dyn FnMu
         if counting.inner.is_closed() {
             break;
         }
-        let file = read_one(e, i, inputs.len(), &mut meter, &mut counting, &mut state, progress);
+        let file = read_one(e, job.mmap, i, inputs.len(), &mut meter, &mut counting, &mut state, progress);
         report.files.push(file);
     }
     meter.finish(&mut counting);
@@ -148,18 +156,20 @@ impl FlowSink for CountingSink<'_> {
     }
 }
 
-fn open(e: &Expanded) -> Result<(CaptureReader, u64), CaptureError> {
+fn open(e: &Expanded, mmap: bool) -> Result<(CaptureReader, u64), CaptureError> {
     match &e.input {
         Input::Path(p) => {
             let size = if p.as_os_str() == "-" { 0 } else { std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) };
-            Ok((CaptureReader::open(p)?, size))
+            Ok((CaptureReader::open_with(p, mmap)?, size))
         }
         Input::Bytes { name, data } => Ok((CaptureReader::from_reader(name.as_str(), Cursor::new(*data))?, data.len() as u64)),
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_one(
     e: &Expanded,
+    mmap: bool,
     file_index: usize,
     files: usize,
     meter: &mut FlowMeter,
@@ -168,7 +178,7 @@ fn read_one(
     progress: &mut dyn FnMut(&Progress),
 ) -> FileReport {
     let mut fr = FileReport { name: e.input.name(), ..FileReport::default() };
-    let (mut reader, size) = match open(e) {
+    let (mut reader, size) = match open(e, mmap) {
         Ok(r) => r,
         Err(err) => {
             fr.skipped_not_capture = e.from_folder && matches!(err, CaptureError::NotACapture { .. });

@@ -26,6 +26,7 @@ mod meter;
 mod record;
 pub mod schema;
 mod tcp_state;
+pub mod textfmt;
 
 pub use key::{shown_ports, FlowKey, FragKey};
 pub use meter::{FlowMeter, FlowSink, MeterConfig, MeterCounters};

@@ -89,6 +89,9 @@ pub struct FlowMeter {
     heads: [u32; CLASSES],
     tails: [u32; CLASSES],
     live: usize,
+    /// No flow can expire before this time (a lower bound on the earliest deadline), so most
+    /// packets skip the scan of the expiry lists.
+    next_deadline: u64,
     next_ind: u64,
     counters: MeterCounters,
 }
@@ -134,6 +137,7 @@ impl FlowMeter {
             heads: [NIL; CLASSES],
             tails: [NIL; CLASSES],
             live: 0,
+            next_deadline: u64::MAX,
             next_ind: 0,
             counters: MeterCounters::default(),
         }
@@ -257,6 +261,9 @@ impl FlowMeter {
     /// Ends, as timed out, every flow whose deadline is before `now_ns` (the live-capture clock
     /// calls this with wall time when no packets arrive).
     pub fn expire(&mut self, now_ns: u64, sink: &mut dyn FlowSink) {
+        if now_ns <= self.next_deadline {
+            return;
+        }
         loop {
             // The earliest deadline among the class tails goes first, so flows end in time order.
             let mut best: Option<(u64, u32)> = None;
@@ -273,6 +280,11 @@ impl FlowMeter {
             let Some((_, slot)) = best else { break };
             self.time_out(slot, sink);
         }
+        self.next_deadline = (0..CLASSES)
+            .filter(|&c| self.tails[c] != NIL)
+            .map(|c| self.recs[self.tails[c] as usize].last_ns.saturating_add(self.timeouts[c]))
+            .min()
+            .unwrap_or(u64::MAX);
     }
 
     fn time_out(&mut self, slot: u32, sink: &mut dyn FlowSink) {
@@ -414,6 +426,8 @@ impl FlowMeter {
         let head = self.heads[class];
         {
             let r = &mut self.recs[slot as usize];
+            let deadline = r.last_ns.saturating_add(self.timeouts[class]);
+            self.next_deadline = self.next_deadline.min(deadline);
             r.list = class as u8;
             r.prev = NIL;
             r.next = head;

@@ -91,3 +91,15 @@ impl FlowRecord {
         self.stats.update(ts_ns, p.l7_len, p.pad_len);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn record_fits_the_memory_budget() {
+        // The budget is 1 KiB of flow state per live flow, table overhead included
+        // (slab slot + hash entry ≈ record + 48 bytes).
+        let size = std::mem::size_of::<super::FlowRecord>();
+        eprintln!("FlowRecord: {size} bytes");
+        assert!(size + 64 <= 1024, "FlowRecord is {size} bytes");
+    }
+}

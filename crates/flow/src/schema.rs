@@ -86,7 +86,16 @@ pub enum IpText {
 impl fmt::Display for IpText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            IpText::V4(a) => write!(f, "{}.{}.{}.{}", a[0], a[1], a[2], a[3]),
+            IpText::V4(a) => {
+                let mut buf = itoa::Buffer::new();
+                for (i, b) in a.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(buf.format(*b))?;
+                }
+                Ok(())
+            }
             IpText::V6(a) => std::net::Ipv6Addr::from(*a).fmt(f),
             IpText::None => f.write_str("-"),
         }
@@ -95,64 +104,28 @@ impl fmt::Display for IpText {
 
 /// Writes a MAC address as `aa:bb:cc:dd:ee:ff`.
 pub fn write_mac(w: &mut dyn fmt::Write, m: &[u8; 6]) -> fmt::Result {
-    write!(w, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut b = [b':'; 17];
+    for (i, byte) in m.iter().enumerate() {
+        b[3 * i] = HEX[(byte >> 4) as usize];
+        b[3 * i + 1] = HEX[(byte & 0xf) as usize];
+    }
+    // hex digits and colons are ASCII
+    w.write_str(std::str::from_utf8(&b).unwrap_or("00:00:00:00:00:00"))
 }
 
 /// Formats like C's `printf("%.{prec}g")`, which is what Tranalyzer2 uses for `F` (7 digits) and
-/// `D` columns; pandas reads either form.
+/// `D` columns; pandas reads either form. Writers that own a `String` should call
+/// [`textfmt::push_g`](crate::textfmt::push_g) directly and skip the copy.
 pub fn write_g(w: &mut dyn fmt::Write, v: f64, prec: usize) -> fmt::Result {
-    if v == 0.0 {
-        return w.write_str("0");
-    }
-    if !v.is_finite() {
-        return w.write_str(if v.is_nan() { "nan" } else if v > 0.0 { "inf" } else { "-inf" });
-    }
-    let prec = prec.max(1);
-    // Exponent after rounding to `prec` significant digits decides fixed vs scientific.
-    let sci = format!("{:.*e}", prec - 1, v);
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if exp < -4 || exp >= prec as i32 {
-        let mant = trim_zeros(mant);
-        write!(w, "{}e{}{:02}", mant, if exp < 0 { '-' } else { '+' }, exp.abs())
-    } else {
-        let decimals = (prec as i32 - 1 - exp).max(0) as usize;
-        let fixed = format!("{:.*}", decimals, v);
-        w.write_str(trim_zeros(&fixed))
-    }
-}
-
-fn trim_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
-    }
+    let mut s = String::with_capacity(24);
+    crate::textfmt::push_g(&mut s, v, prec);
+    w.write_str(&s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn g(v: f64, p: usize) -> String {
-        let mut s = String::new();
-        write_g(&mut s, v, p).unwrap();
-        s
-    }
-
-    #[test]
-    fn g_format_matches_printf() {
-        assert_eq!(g(12.333333333, 7), "12.33333");
-        assert_eq!(g(0.0283490123, 7), "0.02834901");
-        assert_eq!(g(4.2156e-05, 7), "4.2156e-05");
-        assert_eq!(g(-0.75415282, 7), "-0.7541528");
-        assert_eq!(g(0.2, 7), "0.2");
-        assert_eq!(g(1755.0512, 7), "1755.051");
-        assert_eq!(g(64112.7712, 7), "64112.77");
-        assert_eq!(g(12345678.0, 7), "1.234568e+07");
-        assert_eq!(g(100.0, 7), "100");
-        assert_eq!(g(0.0001, 7), "0.0001");
-    }
 
     #[test]
     fn ipv6_compressed() {

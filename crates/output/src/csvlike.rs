@@ -3,7 +3,8 @@
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
-use netanom_flow::schema::{write_g, write_mac, Column, IpText, ValueSink};
+use netanom_flow::schema::{write_mac, Column, IpText, ValueSink};
+use netanom_flow::textfmt::{push_g, push_hex, push_i64, push_secs_ns, push_u64};
 
 use crate::TableWriter;
 
@@ -76,19 +77,19 @@ impl ValueSink for CsvLike {
     }
     fn uint(&mut self, v: u64) {
         self.sep();
-        let _ = write!(self.line, "{v}");
+        push_u64(&mut self.line, v);
     }
     fn int(&mut self, v: i64) {
         self.sep();
-        let _ = write!(self.line, "{v}");
+        push_i64(&mut self.line, v);
     }
     fn hex(&mut self, v: u64, digits: u8) {
         self.sep();
-        let _ = write!(self.line, "0x{:0width$x}", v, width = digits as usize);
+        push_hex(&mut self.line, v, digits);
     }
     fn float(&mut self, v: f64) {
         self.sep();
-        let _ = write_g(&mut self.line, v, 7);
+        push_g(&mut self.line, v, 7);
     }
     fn double(&mut self, v: f64) {
         self.sep();
@@ -96,7 +97,7 @@ impl ValueSink for CsvLike {
     }
     fn timestamp(&mut self, ns: u64) {
         self.sep();
-        let _ = write!(self.line, "{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
+        push_secs_ns(&mut self.line, ns);
     }
     fn duration(&mut self, ns: u64) {
         self.timestamp(ns)

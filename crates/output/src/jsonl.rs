@@ -4,7 +4,8 @@
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
-use netanom_flow::schema::{write_g, write_mac, Column, IpText, ValueSink};
+use netanom_flow::schema::{write_mac, Column, IpText, ValueSink};
+use netanom_flow::textfmt::{push_g, push_i64, push_secs_ns, push_u64};
 
 use crate::TableWriter;
 
@@ -52,7 +53,7 @@ fn push_json_str(out: &mut String, s: &str) {
 
 fn push_number(out: &mut String, v: f64, prec: usize) {
     if v.is_finite() {
-        let _ = write_g(out, v, prec);
+        push_g(out, v, prec);
     } else {
         // JSON has no NaN or infinity.
         out.push_str("null");
@@ -67,15 +68,15 @@ impl ValueSink for Jsonl {
     }
     fn uint(&mut self, v: u64) {
         self.key();
-        let _ = write!(self.line, "{v}");
+        push_u64(&mut self.line, v);
     }
     fn int(&mut self, v: i64) {
         self.key();
-        let _ = write!(self.line, "{v}");
+        push_i64(&mut self.line, v);
     }
     fn hex(&mut self, v: u64, _digits: u8) {
         self.key();
-        let _ = write!(self.line, "{v}");
+        push_u64(&mut self.line, v);
     }
     fn float(&mut self, v: f64) {
         self.key();
@@ -87,7 +88,7 @@ impl ValueSink for Jsonl {
     }
     fn timestamp(&mut self, ns: u64) {
         self.key();
-        let _ = write!(self.line, "{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
+        push_secs_ns(&mut self.line, ns);
     }
     fn duration(&mut self, ns: u64) {
         self.timestamp(ns)

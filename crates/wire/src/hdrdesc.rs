@@ -196,12 +196,29 @@ pub struct Tag {
     pub arg: u16,
 }
 
-/// A packet's protocol stack, outermost first.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// A packet's protocol stack, outermost first. Equality and hashing look at the used part only
+/// (the flow table compares every packet's description with its flow's).
+#[derive(Clone, Copy)]
 pub struct HdrDesc {
     len: u8,
     overrun: bool,
     tags: [Tag; MAX_HDRS],
+}
+
+impl PartialEq for HdrDesc {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.overrun == other.overrun && self.tags() == other.tags()
+    }
+}
+
+impl Eq for HdrDesc {}
+
+impl std::hash::Hash for HdrDesc {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.overrun.hash(state);
+        self.tags().hash(state);
+    }
 }
 
 impl Default for HdrDesc {

@@ -25,7 +25,8 @@ pub const COLUMNS: &[Column] = &[
 
 /// Running statistics of one direction, updated in one pass without storing packets.
 ///
-/// The spreads use Tranalyzer2's running estimator, `var += ((x − mean_before)² − var) / n`,
+/// The spreads use Tranalyzer2's running estimator, `var += ((x − mean_before)² − var) / n` from
+/// the second value on,
 /// rather than the textbook sample variance: it is what its `std*` columns contain (it reproduces
 /// the golden values exactly, where the sample standard deviation is off by 5–10% on short flows).
 #[derive(Debug, Clone, Default)]
@@ -49,8 +50,14 @@ struct Running {
 }
 
 impl Running {
+    /// Adds the `n`-th value (`n` counted from 1). The first value only sets the mean.
     #[inline]
     fn push(&mut self, x: f64, n: u64) {
+        if n <= 1 {
+            self.mean = x;
+            self.var = 0.0;
+            return;
+        }
         let d = x - self.mean;
         let n = n as f64;
         self.mean += d / n;
@@ -67,7 +74,7 @@ impl BasicStats {
     pub fn update(&mut self, ts_ns: u64, l7_len: u32, pad_len: u32) {
         // The first packet contributes an IAT of 0 (so the average comes out as duration/packets);
         // a timestamp that goes backwards gives a negative IAT, as in Tranalyzer2.
-        let iat = if self.pkts == 0 { 0.0 } else { (ts_ns as i128 - self.last_ns as i128) as f64 * 1e-9 };
+        let iat = if self.pkts == 0 { 0.0 } else { ts_ns.wrapping_sub(self.last_ns) as i64 as f64 * 1e-9 };
         if self.pkts == 0 {
             self.min_l7 = l7_len;
             self.max_l7 = l7_len;

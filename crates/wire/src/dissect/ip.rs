@@ -69,7 +69,10 @@ impl Dissector<'_, '_> {
         };
         if !self.outer_ip_done {
             self.outer_ip_done = true;
-            if wire > len {
+            // Padding is what fills a frame up to Ethernet's 60-byte minimum (64 with the FCS);
+            // bytes after the datagram in a longer frame are a trailer, which Tranalyzer2 does
+            // not count as padding either.
+            if wire > len && self.i.wire_len <= 64 {
                 self.i.pad_len = (wire - len) as u32;
             }
         }

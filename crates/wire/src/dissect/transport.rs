@@ -77,7 +77,10 @@ impl Dissector<'_, '_> {
             }
             p::ESP => {
                 self.push(Proto::Esp);
-                self.stat(fs::IPSEC_ESP);
+                // Tranalyzer2 0.9.3 flags ESP only over IPv4
+                if !in_v6 {
+                    self.stat(fs::IPSEC_ESP);
+                }
                 self.opaque_payload(off, plen);
             }
             p::AH => {
