@@ -48,6 +48,12 @@ pub struct FlowsArgs {
     #[arg(long)]
     pub no_headers_file: bool,
 
+    /// Flow-table threads: the table is split into shards by address pair, one thread each, beside
+    /// a reading thread and a merging one. The output is the same as with one thread (except that
+    /// a full table evicts per shard).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub threads: u16,
+
     /// Read files through a buffer instead of memory-mapping them (use for captures that another
     /// program may truncate while netanom reads them).
     #[arg(long)]
@@ -148,7 +154,7 @@ pub fn run(a: FlowsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
 
     let show_progress = !a.quiet && io::stderr().is_terminal();
     let mut bar = ProgressBar::new(show_progress);
-    let job = FlowJob { inputs, meter, mmap: !a.no_mmap };
+    let job = FlowJob { inputs, meter, mmap: !a.no_mmap, threads: a.threads as usize };
     let report = run_flows(&job, &mut sink, &mut |p: &Progress| bar.update(p))?;
     bar.finish();
 

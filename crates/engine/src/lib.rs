@@ -14,6 +14,7 @@
 mod inputs;
 mod report;
 mod run;
+mod sharded;
 
 pub use inputs::{expand_inputs, Input};
 pub use report::{FileReport, RunReport};

@@ -4,11 +4,14 @@ use std::io::Cursor;
 use std::time::Instant;
 
 use netanom_capture::{CaptureError, CaptureReader, ReadEvent};
-use netanom_flow::{FlowMeter, FlowRecord, FlowSink, MeterConfig};
+use std::sync::atomic::Ordering;
+
+use netanom_flow::{Ending, FlowMeter, FlowRecord, FlowSink, MeterConfig};
 use netanom_wire::{dissect, flowstat, PacketInfo};
 
 use crate::inputs::{expand_inputs, Expanded, Input};
 use crate::report::{link_type_name, FileReport, RunReport, MAX_DAMAGE_EXAMPLES};
+use crate::sharded::with_shards;
 
 /// What to read and how to build flows.
 #[derive(Debug, Clone)]
@@ -18,11 +21,14 @@ pub struct FlowJob {
     pub meter: MeterConfig,
     /// Memory-map large uncompressed files (default true; see `CaptureReader::open_with`).
     pub mmap: bool,
+    /// Flow-table threads (default 1). More shard the table by address pair; the output is the
+    /// same (see the `sharded` module for the two documented exceptions).
+    pub threads: usize,
 }
 
 impl FlowJob {
     pub fn new(inputs: Vec<Input>) -> FlowJob {
-        FlowJob { inputs, meter: MeterConfig::default(), mmap: true }
+        FlowJob { inputs, meter: MeterConfig::default(), mmap: true, threads: 1 }
     }
 }
 
@@ -57,25 +63,53 @@ const SNAPPED: u64 = flowstat::SNAP_L2 | flowstat::SNAP_L3_LEN | flowstat::SNAP_
 ///
 /// A file that cannot be read (missing, not a capture) does not stop the run: it is recorded in
 /// [`RunReport::files`] with its error, and the caller decides the exit status.
-pub fn run_flows(job: &FlowJob, sink: &mut dyn FlowSink, progress: &mut dyn FnMut(&Progress)) -> Result<RunReport, EngineError> {
+pub fn run_flows(
+    job: &FlowJob,
+    sink: &mut (dyn FlowSink + Send),
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<RunReport, EngineError> {
     if job.inputs.is_empty() {
         return Err(EngineError::NoInput);
     }
     let start = Instant::now();
     let inputs = expand_inputs(&job.inputs)?;
-    let mut meter = FlowMeter::new(job.meter.clone());
     let mut report = RunReport::default();
-    let mut counting = CountingSink { inner: sink, conversations: 0, rows: 0 };
     let mut state = LoopState::default();
-
-    for (i, e) in inputs.iter().enumerate() {
-        if counting.inner.is_closed() {
-            break;
+    let (conversations, rows, counters);
+    if job.threads <= 1 {
+        let mut meter = FlowMeter::new(job.meter.clone());
+        let mut counting = CountingSink { inner: sink, conversations: 0, rows: 0 };
+        for (i, e) in inputs.iter().enumerate() {
+            if counting.is_closed() {
+                break;
+            }
+            let mut feed = |ts: u64, p: &PacketInfo| {
+                meter.packet(ts, p, &mut counting);
+                counting.is_closed()
+            };
+            report.files.push(read_one(e, job.mmap, (i, inputs.len()), &mut feed, &mut state, progress));
         }
-        let file = read_one(e, job.mmap, i, inputs.len(), &mut meter, &mut counting, &mut state, progress);
-        report.files.push(file);
+        meter.finish(&mut counting);
+        (conversations, rows, counters) = (counting.conversations, counting.rows, meter.counters().clone());
+    } else {
+        let mut counting = CountingSink { inner: sink, conversations: 0, rows: 0 };
+        let (files, c) = with_shards(&job.meter, job.threads, &mut counting, |d, closed| {
+            let mut files = Vec::new();
+            for (i, e) in inputs.iter().enumerate() {
+                if closed.load(Ordering::Relaxed) {
+                    break;
+                }
+                let mut feed = |ts: u64, p: &PacketInfo| {
+                    d.push(ts, p);
+                    closed.load(Ordering::Relaxed)
+                };
+                files.push(read_one(e, job.mmap, (i, inputs.len()), &mut feed, &mut state, progress));
+            }
+            files
+        });
+        report.files = files;
+        (conversations, rows, counters) = (counting.conversations, counting.rows, c);
     }
-    meter.finish(&mut counting);
 
     report.packets = state.packets;
     report.captured_bytes = state.captured_bytes;
@@ -90,9 +124,9 @@ pub fn run_flows(job: &FlowJob, sink: &mut dyn FlowSink, progress: &mut dyn FnMu
             *report.damaged.entry(k.clone()).or_default() += n;
         }
     }
-    report.flows = meter.counters().clone();
-    report.conversations = counting.conversations;
-    report.rows = counting.rows;
+    report.flows = counters;
+    report.conversations = conversations;
+    report.rows = rows;
     report.elapsed_s = start.elapsed().as_secs_f64();
     report.packets_per_s = if report.elapsed_s > 0.0 { report.packets as f64 / report.elapsed_s } else { 0.0 };
     Ok(report)
@@ -140,7 +174,7 @@ impl LoopState {
 }
 
 struct CountingSink<'a> {
-    inner: &'a mut dyn FlowSink,
+    inner: &'a mut (dyn FlowSink + Send),
     conversations: u64,
     rows: u64,
 }
@@ -150,6 +184,11 @@ impl FlowSink for CountingSink<'_> {
         self.conversations += 1;
         self.rows += 1 + second.is_some() as u64;
         self.inner.flow(first, second);
+    }
+    fn flow_ended(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, how: &Ending) {
+        self.conversations += 1;
+        self.rows += 1 + second.is_some() as u64;
+        self.inner.flow_ended(first, second, how);
     }
     fn is_closed(&self) -> bool {
         self.inner.is_closed()
@@ -166,14 +205,13 @@ fn open(e: &Expanded, mmap: bool) -> Result<(CaptureReader, u64), CaptureError> 
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Reads one input, handing every dissected packet to `feed`, which returns true to stop early
+/// (the output went away).
 fn read_one(
     e: &Expanded,
     mmap: bool,
-    file_index: usize,
-    files: usize,
-    meter: &mut FlowMeter,
-    sink: &mut CountingSink<'_>,
+    (file_index, files): (usize, usize),
+    feed: &mut dyn FnMut(u64, &PacketInfo) -> bool,
     st: &mut LoopState,
     progress: &mut dyn FnMut(&Progress),
 ) -> FileReport {
@@ -190,6 +228,7 @@ fn read_one(
     let mut prog = Progress { file: file_index, files, file_bytes: 0, file_size: size, packets: st.packets };
     progress(&prog);
     let mut next_check = st.packets + CHECK_EVERY;
+    let mut stopped = false;
     loop {
         let ev = match reader.next_event() {
             Ok(Some(ev)) => ev,
@@ -211,7 +250,9 @@ fn read_one(
                         if st.info.flow_stat & SNAPPED != 0 {
                             st.snapped += 1;
                         }
-                        meter.packet(p.ts_ns, &st.info, sink);
+                        if feed(p.ts_ns, &st.info) {
+                            stopped = true;
+                        }
                     }
                     Err(why) => st.count_skip(why.as_str()),
                 }
@@ -220,9 +261,9 @@ fn read_one(
                     prog.packets = st.packets;
                     prog.file_bytes = reader.stats().input_bytes;
                     progress(&prog);
-                    if sink.is_closed() {
-                        break;
-                    }
+                }
+                if stopped {
+                    break;
                 }
             }
             ReadEvent::Damaged(d) => {

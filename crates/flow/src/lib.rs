@@ -29,7 +29,7 @@ mod tcp_state;
 pub mod textfmt;
 
 pub use key::{shown_ports, FlowKey, FragKey};
-pub use meter::{FlowMeter, FlowSink, MeterConfig, MeterCounters};
+pub use meter::{EndReason, Ending, FlowMeter, FlowSink, MeterConfig, MeterCounters};
 pub use record::FlowRecord;
 pub use tcp_state::{ConnState, TcpState};
 

@@ -15,9 +15,41 @@ use crate::tcp_state::{ConnState, ACK, SYN};
 const NS: u64 = 1_000_000_000;
 const CLASSES: usize = 6;
 
+/// Why and when a conversation left the table. The fields after `reason` order conversations
+/// that end at the same moment: a timed-out conversation ends when its second direction times
+/// out, and directions time out by (deadline, timeout class, position in the class's list), which
+/// is what lets flow tables built in shards be merged into exactly the single-threaded order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ending {
+    pub reason: EndReason,
+    /// When the direction that ended the pair was due (its last packet + its timeout).
+    pub deadline_ns: u64,
+    /// Its timeout class (0 idle, then the TCP states).
+    pub class: u8,
+    /// Sequence number of the packet that last placed it in its class's list.
+    pub link_seq: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum EndReason {
+    /// The idle or a TCP-state timeout (flowStat bit 40 in Tranalyzer2's terms).
+    Timeout,
+    /// `active_timeout_ns` after its first packet.
+    ActiveTimeout,
+    /// The table was full (flowStat bit 42).
+    Evicted,
+    /// End of input.
+    Flushed,
+}
+
 /// Receives ended flows: the A row's record first, then the B row's when both directions were seen.
 pub trait FlowSink {
     fn flow(&mut self, first: &FlowRecord, second: Option<&FlowRecord>);
+
+    /// Like [`FlowSink::flow`], with why the conversation ended; the meter calls this one.
+    fn flow_ended(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, _how: &Ending) {
+        self.flow(first, second)
+    }
 
     /// True once the sink cannot take more flows (its output failed, e.g. a closed pipe); whoever
     /// feeds the meter may then stop reading early.
@@ -93,6 +125,18 @@ pub struct FlowMeter {
     /// packets skip the scan of the expiry lists.
     next_deadline: u64,
     next_ind: u64,
+    /// Sequence number of the packet being accounted (its index in the input).
+    seq: u64,
+    /// The table's clock: the latest packet time seen. Timeouts run on it rather than on each
+    /// flow's own packet times, so that a capture whose timestamps jump backwards does not end
+    /// the flows after the jump early (nothing expires until time passes the latest point seen
+    /// again, as with Tranalyzer2's LRU list), and so that the expiry order is a function of
+    /// each flow and the clock alone.
+    clock: u64,
+    /// New conversations are numbered by the sequence number of their first packet (plus one)
+    /// instead of consecutively: a shard of a larger table numbers them so that the merged
+    /// table can renumber them in creation order.
+    number_by_seq: bool,
     counters: MeterCounters,
 }
 
@@ -139,8 +183,17 @@ impl FlowMeter {
             live: 0,
             next_deadline: u64::MAX,
             next_ind: 0,
+            seq: 0,
+            clock: 0,
+            number_by_seq: false,
             counters: MeterCounters::default(),
         }
+    }
+
+    /// A table that holds one shard of a larger one: packets come with their sequence number in
+    /// the whole input ([`FlowMeter::packet_seq`]), and conversations are numbered by it.
+    pub fn new_shard(cfg: MeterConfig) -> FlowMeter {
+        FlowMeter { number_by_seq: true, ..FlowMeter::new(cfg) }
     }
 
     pub fn counters(&self) -> &MeterCounters {
@@ -154,8 +207,17 @@ impl FlowMeter {
 
     /// Accounts one dissected packet captured at `ts_ns`, first ending whatever has timed out by then.
     pub fn packet(&mut self, ts_ns: u64, p: &PacketInfo, sink: &mut dyn FlowSink) {
+        let seq = self.seq + (self.counters.packets > 0) as u64;
+        self.packet_seq(seq, ts_ns, p, sink);
+    }
+
+    /// [`FlowMeter::packet`] for the packet with sequence number `seq` (increasing); returns
+    /// whether it started a new conversation.
+    pub fn packet_seq(&mut self, seq: u64, ts_ns: u64, p: &PacketInfo, sink: &mut dyn FlowSink) -> bool {
         self.expire(ts_ns, sink);
+        self.seq = seq;
         self.counters.packets += 1;
+        let before = self.next_ind;
 
         let later_fragment = p.is_fragment && p.frag_offset > 0 && p.l3 != L3::None;
         let mut key = FlowKey::from_packet(p);
@@ -188,7 +250,7 @@ impl FlowMeter {
                     Some(a) if ts_ns.saturating_sub(r.first_ns) >= a => {
                         self.recs[s as usize].stat |= flowstat::DURATION_LIMIT;
                         self.counters.ended_by_active_timeout += 1;
-                        self.end_pair(s, sink);
+                        self.end_pair(s, self.ending(EndReason::ActiveTimeout, s), sink);
                         self.create(key, ts_ns, p, sink)
                     }
                     _ => s,
@@ -200,6 +262,7 @@ impl FlowMeter {
         let r = &mut self.recs[slot as usize];
         r.stat |= extra_stat;
         r.update(ts_ns, p);
+        r.clock_ns = self.clock;
         if p.l3 == L3::Ipv4 && !later_fragment {
             // Tranalyzer2 starts comparing IP IDs with the second packet of a direction, so a
             // duplicate of the very first packet goes unflagged, and ID 0 (what many stacks send
@@ -234,15 +297,23 @@ impl FlowMeter {
         let opp = self.recs[slot as usize].opposite;
         if changed && opp != NIL {
             let tcp = self.recs[slot as usize].tcp;
+            let moved = self.recs[opp as usize].tcp.state != tcp.state;
             self.recs[opp as usize].tcp = tcp;
-            if !self.recs[opp as usize].timed_out {
+            if moved && !self.recs[opp as usize].timed_out {
                 self.unlink(opp);
-                self.link_head(opp, class_of(state));
+                self.link_sorted(opp, class_of(state));
             }
         }
         if self.frags.len() > 2 * self.live + 4096 {
             self.purge_frags();
         }
+        self.next_ind != before
+    }
+
+    fn ending(&self, reason: EndReason, slot: u32) -> Ending {
+        let r = &self.recs[slot as usize];
+        let class = r.list;
+        Ending { reason, deadline_ns: r.clock_ns.saturating_add(self.timeouts[class as usize]), class, link_seq: r.link_seq }
     }
 
     /// Ends every flow still in the table (end of input), in creation order.
@@ -252,7 +323,7 @@ impl FlowMeter {
         for s in slots {
             if self.is_occupied(s) {
                 self.counters.flushed_at_end += 1;
-                self.end_pair(s, sink);
+                self.end_pair(s, self.ending(EndReason::Flushed, s), sink);
             }
         }
         self.frags.clear();
@@ -261,6 +332,8 @@ impl FlowMeter {
     /// Ends, as timed out, every flow whose deadline is before `now_ns` (the live-capture clock
     /// calls this with wall time when no packets arrive).
     pub fn expire(&mut self, now_ns: u64, sink: &mut dyn FlowSink) {
+        self.clock = self.clock.max(now_ns);
+        let now_ns = self.clock;
         if now_ns <= self.next_deadline {
             return;
         }
@@ -272,7 +345,7 @@ impl FlowMeter {
                 if t == NIL {
                     continue;
                 }
-                let deadline = self.recs[t as usize].last_ns.saturating_add(self.timeouts[c]);
+                let deadline = self.recs[t as usize].clock_ns.saturating_add(self.timeouts[c]);
                 if deadline < now_ns && best.is_none_or(|(d, _)| deadline < d) {
                     best = Some((deadline, t));
                 }
@@ -282,18 +355,19 @@ impl FlowMeter {
         }
         self.next_deadline = (0..CLASSES)
             .filter(|&c| self.tails[c] != NIL)
-            .map(|c| self.recs[self.tails[c] as usize].last_ns.saturating_add(self.timeouts[c]))
+            .map(|c| self.recs[self.tails[c] as usize].clock_ns.saturating_add(self.timeouts[c]))
             .min()
             .unwrap_or(u64::MAX);
     }
 
     fn time_out(&mut self, slot: u32, sink: &mut dyn FlowSink) {
+        let how = self.ending(EndReason::Timeout, slot);
         self.unlink(slot);
         self.recs[slot as usize].timed_out = true;
         let opp = self.recs[slot as usize].opposite;
         if opp == NIL || self.recs[opp as usize].timed_out {
             self.counters.ended_by_timeout += 1;
-            self.end_pair(slot, sink);
+            self.end_pair(slot, how, sink);
         }
     }
 
@@ -302,6 +376,7 @@ impl FlowMeter {
             self.evict_oldest(sink);
         }
         let mut rec = FlowRecord::new(key, 0, ts_ns, p);
+        rec.clock_ns = self.clock;
         let rev = key.reversed();
         let partner = if rev != key { self.index.get(&rev).copied() } else { None };
         if let Some(o) = partner {
@@ -315,7 +390,7 @@ impl FlowMeter {
             other.is_b = other.inverted;
         } else {
             self.next_ind += 1;
-            rec.flow_ind = self.next_ind;
+            rec.flow_ind = if self.number_by_seq { self.seq + 1 } else { self.next_ind };
             rec.inverted = initiated_by_peer(&key, p);
         }
         if rec.inverted {
@@ -350,7 +425,7 @@ impl FlowMeter {
         for c in 0..CLASSES {
             let t = self.tails[c];
             if t != NIL {
-                let last = self.recs[t as usize].last_ns;
+                let last = self.recs[t as usize].clock_ns;
                 if oldest.is_none_or(|(l, _)| last < l) {
                     oldest = Some((last, t));
                 }
@@ -363,12 +438,12 @@ impl FlowMeter {
                 self.recs[opp as usize].stat |= flowstat::AUTOPILOT;
             }
             self.counters.evicted += 1;
-            self.end_pair(slot, sink);
+            self.end_pair(slot, self.ending(EndReason::Evicted, slot), sink);
         }
     }
 
     /// Hands the conversation of `slot` to the sink (A row first) and frees both records.
-    fn end_pair(&mut self, slot: u32, sink: &mut dyn FlowSink) {
+    fn end_pair(&mut self, slot: u32, how: Ending, sink: &mut dyn FlowSink) {
         let opp = self.recs[slot as usize].opposite;
         let (first, second) = if opp != NIL && self.recs[slot as usize].is_b { (opp, slot) } else { (slot, opp) };
         for s in [first, second] {
@@ -387,7 +462,7 @@ impl FlowMeter {
         {
             let a = &self.recs[first as usize];
             let b = (second != NIL).then(|| &self.recs[second as usize]);
-            sink.flow(a, b);
+            sink.flow_ended(a, b, &how);
         }
         for s in [first, second] {
             if s != NIL {
@@ -422,13 +497,21 @@ impl FlowMeter {
         self.frags.retain(|_, (s, ind)| (*s as usize) < recs.len() && recs[*s as usize].flow_ind == *ind);
     }
 
+    /// Most records passed over to keep a class list ordered; beyond it (a pathological capture)
+    /// the record goes where the walk stopped and may expire a little late.
+    const MAX_SORT_WALK: usize = 256;
+
+    /// Puts the record that just received a packet at the head of its class's list: the lists
+    /// are in order of recency, as Tranalyzer2's LRU list is, which is also the order of the
+    /// clock at their last packets.
     fn link_head(&mut self, slot: u32, class: usize) {
         let head = self.heads[class];
+        let deadline = self.recs[slot as usize].clock_ns.saturating_add(self.timeouts[class]);
+        self.next_deadline = self.next_deadline.min(deadline);
         {
             let r = &mut self.recs[slot as usize];
-            let deadline = r.last_ns.saturating_add(self.timeouts[class]);
-            self.next_deadline = self.next_deadline.min(deadline);
             r.list = class as u8;
+            r.link_seq = self.seq;
             r.prev = NIL;
             r.next = head;
         }
@@ -438,6 +521,40 @@ impl FlowMeter {
             self.tails[class] = slot;
         }
         self.heads[class] = slot;
+    }
+
+    /// Puts a record that did not receive the packet (a direction moved to a new TCP state by
+    /// its peer's packet) into the list of `class` at the place of its last packet time, so that
+    /// lists stay ordered by last packet and expiry follows deadlines exactly: that is what
+    /// makes the expiry order a function of each flow alone, which sharded tables rely on.
+    fn link_sorted(&mut self, slot: u32, class: usize) {
+        let last = self.recs[slot as usize].clock_ns;
+        let mut next = self.heads[class];
+        let mut prev = NIL;
+        for _ in 0..Self::MAX_SORT_WALK {
+            if next == NIL || self.recs[next as usize].clock_ns <= last {
+                break;
+            }
+            prev = next;
+            next = self.recs[next as usize].next;
+        }
+        let deadline = last.saturating_add(self.timeouts[class]);
+        self.next_deadline = self.next_deadline.min(deadline);
+        {
+            let r = &mut self.recs[slot as usize];
+            r.list = class as u8;
+            r.link_seq = self.seq;
+            r.prev = prev;
+            r.next = next;
+        }
+        match prev {
+            NIL => self.heads[class] = slot,
+            p => self.recs[p as usize].next = slot,
+        }
+        match next {
+            NIL => self.tails[class] = slot,
+            n => self.recs[n as usize].prev = slot,
+        }
     }
 
     fn unlink(&mut self, slot: u32) {

@@ -48,6 +48,10 @@ pub struct FlowRecord {
     pub(crate) prev: u32,
     pub(crate) next: u32,
     pub(crate) list: u8,
+    /// Sequence number of the packet that last placed it in its list.
+    pub(crate) link_seq: u64,
+    /// The table's clock at its last packet; its timeout runs from here.
+    pub(crate) clock_ns: u64,
     pub(crate) timed_out: bool,
 }
 

@@ -23,7 +23,7 @@ pub enum ConnState {
     Reset,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TcpState {
     pub state: ConnState,
     /// FIN seen from the A side / B side (indexed by `inverted`).
@@ -34,10 +34,11 @@ pub struct TcpState {
 
 impl TcpState {
     /// Advances the shared state with a packet sent by side `side` (0 or 1) carrying `flags`.
-    /// Returns true when the state changed.
+    /// Returns true when anything changed (the state or the FIN bookkeeping), so that the caller
+    /// copies it to the other direction.
     #[inline]
     pub fn on_packet(&mut self, side: usize, flags: u8) -> bool {
-        let before = self.state;
+        let before = *self;
         use ConnState::*;
         if flags & RST != 0 {
             self.state = Reset;
@@ -67,7 +68,7 @@ impl TcpState {
         } else if self.state == None {
             self.state = Established;
         }
-        before != self.state
+        before != *self
     }
 }
 

@@ -51,7 +51,7 @@ pub struct TableMeta {
 }
 
 /// A table being written.
-pub trait TableWriter {
+pub trait TableWriter: Send {
     /// Writes one row; `fill` must push exactly one value per column, in order.
     fn row(&mut self, fill: &mut dyn FnMut(&mut dyn ValueSink)) -> io::Result<()>;
     /// Flushes and closes the output.

@@ -133,6 +133,18 @@ impl Dissector<'_, '_> {
 
     fn tcp(&mut self, off: usize, plen: usize) {
         self.push(Proto::Tcp);
+        if plen < 20 {
+            // The IP header says the segment is shorter than a TCP header. When the segment
+            // still holds the data-offset byte, that header length contradicts the IP length and
+            // the bytes are not trusted (no ports); when it is cut before that byte, the ports
+            // are all there is to read. Both as Tranalyzer2 does.
+            if plen > 12 {
+                self.stat(fs::SNAP_L4_HDR | fs::STOP_DISSECTING);
+            } else if plen >= 4 {
+                self.partial_ports(off);
+            }
+            return;
+        }
         let Ok(t) = TcpPacket::new_checked(self.at(off)) else {
             self.stat(fs::SNAP_L4_HDR);
             self.partial_ports(off);
