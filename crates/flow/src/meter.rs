@@ -316,17 +316,32 @@ impl FlowMeter {
         Ending { reason, deadline_ns: r.clock_ns.saturating_add(self.timeouts[class as usize]), class, link_seq: r.link_seq }
     }
 
-    /// Ends every flow still in the table (end of input), in creation order.
+    /// Ends every flow still in the table (end of input), in creation order, and empties it.
     pub fn finish(&mut self, sink: &mut dyn FlowSink) {
-        let mut slots: Vec<u32> = self.index.values().copied().collect();
-        slots.sort_by_key(|&s| (self.recs[s as usize].flow_ind, self.recs[s as usize].is_b));
-        for s in slots {
-            if self.is_occupied(s) {
-                self.counters.flushed_at_end += 1;
-                self.end_pair(s, self.ending(EndReason::Flushed, s), sink);
+        // Sort keys held inline: sorting slots by fields of their records would chase a cache
+        // miss per comparison on a big table.
+        let mut order: Vec<(u64, bool, u32)> =
+            self.index.values().map(|&s| (self.recs[s as usize].flow_ind, self.recs[s as usize].is_b, s)).collect();
+        order.sort_unstable();
+        for &(_, is_b, s) in &order {
+            // the A side reports the pair; a lone B row reports itself
+            let r = &self.recs[s as usize];
+            if is_b && r.opposite != NIL {
+                continue;
             }
+            self.counters.flushed_at_end += 1;
+            let how = self.ending(EndReason::Flushed, s);
+            self.report_pair(s, how, sink);
         }
+        // Everything ended at once: drop the table wholesale instead of record by record.
+        self.index.clear();
         self.frags.clear();
+        self.recs.clear();
+        self.free.clear();
+        self.heads = [NIL; CLASSES];
+        self.tails = [NIL; CLASSES];
+        self.live = 0;
+        self.next_deadline = u64::MAX;
     }
 
     /// Ends, as timed out, every flow whose deadline is before `now_ns` (the live-capture clock
@@ -443,7 +458,8 @@ impl FlowMeter {
     }
 
     /// Hands the conversation of `slot` to the sink (A row first) and frees both records.
-    fn end_pair(&mut self, slot: u32, how: Ending, sink: &mut dyn FlowSink) {
+    /// Hands the conversation of `slot` to the sink (A row first) and counts it; the records stay.
+    fn report_pair(&mut self, slot: u32, how: Ending, sink: &mut dyn FlowSink) -> (u32, u32) {
         let opp = self.recs[slot as usize].opposite;
         let (first, second) = if opp != NIL && self.recs[slot as usize].is_b { (opp, slot) } else { (slot, opp) };
         for s in [first, second] {
@@ -464,6 +480,12 @@ impl FlowMeter {
             let b = (second != NIL).then(|| &self.recs[second as usize]);
             sink.flow_ended(a, b, &how);
         }
+        (first, second)
+    }
+
+    /// Hands the conversation of `slot` to the sink and frees both records.
+    fn end_pair(&mut self, slot: u32, how: Ending, sink: &mut dyn FlowSink) {
+        let (first, second) = self.report_pair(slot, how, sink);
         for s in [first, second] {
             if s != NIL {
                 if !self.recs[s as usize].timed_out {
@@ -482,10 +504,6 @@ impl FlowMeter {
                 self.live -= 1;
             }
         }
-    }
-
-    fn is_occupied(&self, slot: u32) -> bool {
-        self.recs[slot as usize].flow_ind != 0
     }
 
     fn is_live(&self, slot: u32, flow_ind: u64) -> bool {
