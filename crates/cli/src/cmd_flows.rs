@@ -44,6 +44,11 @@ pub struct FlowsArgs {
     #[arg(long, value_name = "N", default_value_t = MeterConfig::default().max_flows)]
     pub max_flows: usize,
 
+    /// Label addresses with country and organisation from this file (one `CIDR<TAB>country<TAB>
+    /// organisation` line per subnet); without it public addresses are labelled `-`.
+    #[arg(long, value_name = "FILE")]
+    pub subnets: Option<PathBuf>,
+
     /// Do not write the `_headers.txt` sidecar next to a t2/csv table.
     #[arg(long)]
     pub no_headers_file: bool,
@@ -136,6 +141,9 @@ pub fn run(a: FlowsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         max_flows: a.max_flows,
         ..MeterConfig::default()
     };
+    if let Some(f) = &a.subnets {
+        netanom_flow::labels::geo::load_subnet_file(f)?;
+    }
     let out = a.output.clone().unwrap_or_else(|| default_output(&inputs, a.format));
     let dest = Destination::from_arg(&out);
     let meta = TableMeta {

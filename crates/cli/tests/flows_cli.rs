@@ -219,3 +219,21 @@ fn bundled_sample_runs_without_arguments() {
     let headers = std::fs::read_to_string(dir.join("lab_headers.txt")).unwrap();
     assert!(headers.contains("Tranalyzer 0.9.3"));
 }
+
+#[test]
+fn a_subnet_file_labels_public_addresses() {
+    let dir = scratch("subnets");
+    let frames = vec![(0, udp(([203, 0, 114, 9], 5000), ([198, 18, 0, 1], 7000), b"x"))];
+    let (t, _) = flows(&dir, &frames, &[]);
+    assert_eq!(t.get(&t.rows[0], "srcIPCC"), "-");
+    assert_eq!(t.get(&t.rows[0], "dstIPOrg"), "\"Benchmark testing subnets\"");
+    let file = write(&dir, "subnets.tsv", b"# test\n203.0.114.0/24\tau\tExample Pty\n");
+    let (t, _) = flows(&dir, &frames, &["--subnets", file.to_str().unwrap()]);
+    assert_eq!(t.get(&t.rows[0], "srcIPCC"), "au");
+    assert_eq!(t.get(&t.rows[0], "srcIPOrg"), "\"Example Pty\"");
+    let bad = write(&dir, "bad.tsv", b"203.0.114.0/40\tau\tX\n");
+    let cap = write(&dir, "c.pcap", &pcap(&frames));
+    let o = run(&["flows", cap.to_str().unwrap(), "-o", "-", "--subnets", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.tsv:1:"), "{}", String::from_utf8_lossy(&o.stderr));
+}

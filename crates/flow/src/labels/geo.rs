@@ -1,8 +1,63 @@
 //! Country/organisation labels for special-purpose address ranges, as Tranalyzer2's subnet
 //! database labels them (a two-digit code instead of a country). Public addresses get `-` because
-//! no public subnet database is bundled.
+//! no public subnet database is bundled, unless the user loads a subnet file
+//! ([`load_subnet_file`]), whose entries are looked up first.
+
+use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use crate::schema::IpText;
+
+/// Subnets from a user's file, longest prefix first. Set once per process, before any flow is
+/// written (the labels are part of every row, so they cannot change in the middle of a table).
+static USER_SUBNETS: OnceLock<Vec<(u128, u8, bool, &'static str, &'static str)>> = OnceLock::new();
+
+/// Loads a subnet file: one `CIDR<TAB>country<TAB>organisation` entry per line (`#` comments and
+/// blank lines ignored), e.g. `203.0.113.0/24	au	Example Pty`. Errors name the line. Call it once,
+/// before writing flows; a second call is an error.
+pub fn load_subnet_file(path: &std::path::Path) -> Result<usize, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut entries = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = |why: &str| format!("{}:{}: {why} (expected CIDR<TAB>country<TAB>organisation)", path.display(), i + 1);
+        let mut f = line.split('\t');
+        let (Some(cidr), Some(cc), org) = (f.next(), f.next(), f.next().unwrap_or("-")) else {
+            return Err(bad("missing the country column"));
+        };
+        let (addr, len) = cidr.trim().split_once('/').unwrap_or((cidr.trim(), ""));
+        let addr: IpAddr = addr.parse().map_err(|_| bad(&format!("`{addr}` is not an IP address")))?;
+        let (bits, v4, max) = match addr {
+            IpAddr::V4(a) => (u32::from(a) as u128, true, 32),
+            IpAddr::V6(a) => (u128::from(a), false, 128),
+        };
+        let len: u8 = if len.is_empty() { max } else { len.parse().map_err(|_| bad(&format!("bad prefix length `{len}`")))? };
+        if len > max {
+            return Err(bad(&format!("prefix length {len} is longer than {max}")));
+        }
+        let leak = |s: &str| -> &'static str { Box::leak(s.trim().to_string().into_boxed_str()) };
+        entries.push((bits, len, v4, leak(cc), leak(org)));
+    }
+    entries.sort_by(|a, b| b.1.cmp(&a.1));
+    let n = entries.len();
+    USER_SUBNETS.set(entries).map_err(|_| "a subnet file was already loaded".to_string())?;
+    Ok(n)
+}
+
+fn user_label(v: u128, v4: bool) -> Option<(&'static str, &'static str)> {
+    let max = if v4 { 32 } else { 128 };
+    USER_SUBNETS.get()?.iter().find_map(|&(net, len, is_v4, cc, org)| {
+        if is_v4 != v4 {
+            return None;
+        }
+        let shift = max - len as u32;
+        let same = if len == 0 { true } else { (v >> shift) == (net >> shift) };
+        same.then_some((cc, org))
+    })
+}
 
 /// (network, prefix length, code, organisation); more specific entries first.
 const V4: &[([u8; 4], u8, &str, &str)] = &[
@@ -65,6 +120,9 @@ pub fn label(ip: &IpText) -> (&'static str, &'static str) {
     match ip {
         IpText::V4(a) => {
             let v = u32::from_be_bytes(*a);
+            if let Some(l) = user_label(v as u128, true) {
+                return l;
+            }
             V4.iter()
                 .find(|(net, len, _, _)| {
                     let mask = if *len == 0 { 0 } else { u32::MAX << (32 - *len as u32) };
@@ -75,6 +133,9 @@ pub fn label(ip: &IpText) -> (&'static str, &'static str) {
         }
         IpText::V6(a) => {
             let v = u128::from_be_bytes(*a);
+            if let Some(l) = user_label(v, false) {
+                return l;
+            }
             V6.iter()
                 .find(|(net, len, _, _)| {
                     let mask = if *len == 0 { 0 } else { u128::MAX << (128 - *len as u32) };

@@ -4,7 +4,7 @@ use super::Dissector;
 use crate::hdrdesc::Proto;
 use crate::info::{flowstat as fs, L3};
 use crate::wire::ipv6::next_header as nh;
-use crate::wire::{Ipv4Packet, Ipv6ExtHeader, Ipv6FragHeader, Ipv6Packet};
+use crate::wire::{clip, Ipv4Packet, Ipv6ExtHeader, Ipv6FragHeader, Ipv6Packet};
 
 /// At most this many IPv6 extension headers are walked.
 const MAX_EXT_HEADERS: usize = 16;
@@ -129,8 +129,10 @@ impl Dissector<'_, '_> {
             i.reserved_bit = ip.reserved_flag();
             i.is_fragment = i.more_fragments || i.frag_offset > 0;
             if ihl > 20 {
+                // Only the option bytes that were captured: a snapped header (flagged below)
+                // must not point the options past the end of the frame.
                 i.ip_opt_offset = (off + 20) as u32;
-                i.ip_opt_len = (ihl - 20) as u32;
+                i.ip_opt_len = clip(self.f, off + 20, off + ihl).len() as u32;
             }
         }
         if total < ihl || self.avail(off) < ihl {
@@ -250,5 +252,28 @@ impl Dissector<'_, '_> {
             return;
         }
         self.transport(next, pos, plen, false, true);
+    }
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    use crate::info::{flowstat, PacketInfo};
+    use crate::{dissect, linktype};
+
+    /// Found by the `dissect` fuzz target: an IPv4 header whose IHL (60 bytes) runs past the
+    /// captured bytes reported options past the end of the frame.
+    #[test]
+    fn snapped_ipv4_options_stay_in_the_frame() {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend_from_slice(&[0x4f, 0, 0, 0x72, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+        f.extend_from_slice(&[1, 1, 1, 1]); // 4 of the 40 option bytes were captured
+        let mut i = PacketInfo::default();
+        dissect(linktype::ETHERNET, &f, 14 + 0x72, &mut i).unwrap();
+        assert_ne!(i.flow_stat & flowstat::SNAP_L3_HDR, 0);
+        assert_eq!((i.ip_opt_offset, i.ip_opt_len), (34, 4));
+        f.truncate(34);
+        dissect(linktype::ETHERNET, &f, 14 + 0x72, &mut i).unwrap();
+        assert_eq!(i.ip_opt_len, 0);
     }
 }
