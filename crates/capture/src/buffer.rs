@@ -127,7 +127,17 @@ impl InputBuffer {
 
     /// Makes at least `n` bytes available unless the stream ends first; returns how many are
     /// available (fewer than `n` only at the end of the stream).
+    #[inline]
     pub(crate) fn fill(&mut self, n: usize) -> io::Result<usize> {
+        // the per-record call: usually everything asked for is already there
+        if self.end - self.pos >= n || self.eof {
+            return Ok(self.end - self.pos);
+        }
+        self.refill(n)
+    }
+
+    #[inline(never)]
+    fn refill(&mut self, n: usize) -> io::Result<usize> {
         let n = n.min(MAX_CAPACITY);
         while self.end - self.pos < n && !self.eof {
             let Storage::Heap(buf) = &mut self.buf else { break };

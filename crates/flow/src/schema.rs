@@ -83,6 +83,28 @@ pub enum IpText {
     None,
 }
 
+impl IpText {
+    /// Appends the address as [`Display`](fmt::Display) would, without the formatting machinery
+    /// for the common IPv4 case (writers call this for two addresses of every row).
+    pub fn push_to(&self, s: &mut String) {
+        match self {
+            IpText::V4(a) => {
+                let mut buf = itoa::Buffer::new();
+                for (i, b) in a.iter().enumerate() {
+                    if i > 0 {
+                        s.push('.');
+                    }
+                    s.push_str(buf.format(*b));
+                }
+            }
+            other => {
+                use fmt::Write as _;
+                let _ = write!(s, "{other}");
+            }
+        }
+    }
+}
+
 impl fmt::Display for IpText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -56,6 +56,20 @@ fn scale(a: f64, k: i32) -> Option<f64> {
     Some(if k >= 0 { a * p } else { a / p })
 }
 
+/// `floor(log10(a))` for a positive finite `a`, by comparison with exact powers of ten where they
+/// exist (a `log10` call costs more than the rest of the formatting); off by at most one, which
+/// the caller corrects.
+#[inline]
+fn decimal_exponent(a: f64) -> i32 {
+    if (1.0..1e22).contains(&a) {
+        POW10.partition_point(|&p| p <= a) as i32 - 1
+    } else if (1e-22..1.0).contains(&a) {
+        -(POW10.partition_point(|&p| p * a < 1.0) as i32)
+    } else {
+        a.log10().floor() as i32
+    }
+}
+
 /// Appends `v` like C's `printf("%.{prec}g")` (Tranalyzer2's `F` columns use 7 digits).
 ///
 /// The significant digits come from one scaling by an exact power of ten and a rounding, so they
@@ -72,7 +86,7 @@ pub fn push_g(s: &mut String, v: f64, prec: usize) {
         return;
     }
     let a = v.abs();
-    let mut e = a.log10().floor() as i32;
+    let mut e = decimal_exponent(a);
     let lim = POW10[prec] as u64;
     let digits = |e: i32| scale(a, prec as i32 - 1 - e).map(|x| x.round() as u64);
     let mut m = match digits(e) {

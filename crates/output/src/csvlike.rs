@@ -117,14 +117,21 @@ impl ValueSink for CsvLike {
     }
     fn ip(&mut self, addr: &IpText) {
         self.sep();
-        let _ = write!(self.line, "{addr}");
+        addr.push_to(&mut self.line);
     }
     fn mac(&mut self, mac: &[u8; 6]) {
         self.sep();
         let _ = write_mac(&mut self.line, mac);
     }
     fn text(&mut self, f: &dyn Fn(&mut dyn fmt::Write) -> fmt::Result) {
-        self.push_fmt(|s| f(s));
+        if self.dialect == Dialect::T2 {
+            // Repeated and compound values are built by our feature code from numbers, addresses
+            // and fixed names: no tab or newline can occur, so they go straight into the line.
+            self.sep();
+            let _ = f(&mut self.line);
+        } else {
+            self.push_fmt(|s| f(s));
+        }
     }
     fn empty(&mut self) {
         self.sep();

@@ -105,7 +105,7 @@ pub fn write(rec: &FlowRecord, w: &mut dyn ValueSink) {
             if i > 0 {
                 o.write_char(';')?;
             }
-            write!(o, "{}", h.depth())?;
+            o.write_str(itoa::Buffer::new().format(h.depth()))?;
         }
         Ok(())
     });
@@ -136,7 +136,7 @@ pub fn write(rec: &FlowRecord, w: &mut dyn ValueSink) {
                 if i > 0 {
                     o.write_char(';')?;
                 }
-                write!(o, "{v}")?;
+                o.write_str(itoa::Buffer::new().format(*v))?;
             }
             Ok(())
         });

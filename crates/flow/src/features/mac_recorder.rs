@@ -83,7 +83,8 @@ pub fn write(rec: &FlowRecord, w: &mut dyn ValueSink) {
             write_mac(o, &p.src)?;
             o.write_char('_')?;
             write_mac(o, &p.dst)?;
-            write!(o, "_{}", p.packets)?;
+            o.write_char('_')?;
+            o.write_str(itoa::Buffer::new().format(p.packets))?;
         }
         Ok(())
     });
@@ -92,7 +93,9 @@ pub fn write(rec: &FlowRecord, w: &mut dyn ValueSink) {
             if i > 0 {
                 o.write_char(';')?;
             }
-            write!(o, "{}_{}", oui::label(&p.src), oui::label(&p.dst))?;
+            o.write_str(oui::label(&p.src))?;
+            o.write_char('_')?;
+            o.write_str(oui::label(&p.dst))?;
         }
         Ok(())
     });

@@ -1,6 +1,6 @@
 //! MAC vendor labels from the IEEE MA-L registry (`oui.tsv`, made by scripts/gen-labels.py).
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::OnceLock;
 
 static TABLE: OnceLock<HashMap<u32, &'static str>> = OnceLock::new();

@@ -1,15 +1,21 @@
 //! Service names for destination ports, from the IANA registry (`ports.tsv`, made by
 //! scripts/gen-labels.py).
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
-static TABLE: OnceLock<HashMap<u16, &'static str>> = OnceLock::new();
+/// One entry per port (empty: no name): a direct index, as every row looks one up.
+static TABLE: OnceLock<Vec<&'static str>> = OnceLock::new();
 
 /// The service name of `port`; Tranalyzer2's portClassifier names by port number alone.
 pub fn name(port: u16, _l4_proto: u8) -> Option<&'static str> {
-    let t = TABLE.get_or_init(|| super::parse_table(include_str!("ports.tsv"), |k| k.parse().ok()));
-    t.get(&port).copied()
+    let t = TABLE.get_or_init(|| {
+        let mut t = vec![""; 1 << 16];
+        for (p, n) in super::parse_table(include_str!("ports.tsv"), |k| k.parse::<u16>().ok()) {
+            t[p as usize] = n;
+        }
+        t
+    });
+    Some(t[port as usize]).filter(|n| !n.is_empty())
 }
 
 #[cfg(test)]
