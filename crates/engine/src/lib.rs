@@ -12,6 +12,7 @@
 //! ```
 
 mod inputs;
+pub mod labels;
 mod report;
 mod run;
 mod sharded;

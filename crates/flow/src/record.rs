@@ -4,6 +4,7 @@ use netanom_wire::PacketInfo;
 
 use crate::features::basic_flow::HdrDescs;
 use crate::features::basic_stats::BasicStats;
+use crate::features::first_payload::FirstPayload;
 use crate::features::mac_recorder::MacPairs;
 use crate::key::FlowKey;
 use crate::tcp_state::TcpState;
@@ -37,6 +38,7 @@ pub struct FlowRecord {
     pub macs: MacPairs,
     pub stats: BasicStats,
     pub tcp: TcpState,
+    pub first_payload: FirstPayload,
 
     /// IPv4 identification of the previous packet, for "consecutive duplicate IP ID".
     pub(crate) last_ip_id: Option<u16>,
@@ -93,6 +95,7 @@ impl FlowRecord {
             self.macs.record(&p.src_mac, &p.dst_mac);
         }
         self.stats.update(ts_ns, p.l7_len, p.pad_len);
+        self.first_payload.update(p);
     }
 }
 

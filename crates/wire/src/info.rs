@@ -190,7 +190,19 @@ pub struct PacketInfo {
     pub l7_len: u32,
     /// Ethernet padding after the IP datagram (`padBytesSnt`).
     pub pad_len: u32,
+
+    // ---- payload
+    /// The first captured payload bytes of a TCP or UDP packet (up to [`PAYLOAD_HEAD`]), copied so
+    /// that flow features can classify them after the frame is gone (the sharded flow table gets
+    /// only this record).
+    pub payload_head: [u8; PAYLOAD_HEAD],
+    /// How many bytes of `payload_head` are valid.
+    pub payload_head_len: u8,
 }
+
+/// Payload bytes kept per packet in [`PacketInfo::payload_head`]: enough to recognise TLS, HTTP,
+/// SSH and DNS from their first bytes.
+pub const PAYLOAD_HEAD: usize = 16;
 
 impl PacketInfo {
     /// Resets every field so a reused record carries nothing over from the previous packet.
@@ -204,6 +216,11 @@ impl PacketInfo {
         let start = (self.l7_offset as usize).min(frame.len());
         let end = start.saturating_add(self.l7_len as usize).min(frame.len());
         &frame[start..end]
+    }
+
+    /// The valid part of [`payload_head`](Self::payload_head).
+    pub fn payload_head(&self) -> &[u8] {
+        self.payload_head.get(..self.payload_head_len as usize).unwrap_or(&[])
     }
 
     pub fn is_ip(&self) -> bool {

@@ -13,4 +13,4 @@ pub mod wire;
 
 pub use dissect::{dissect, linktype};
 pub use hdrdesc::{HdrDesc, Proto};
-pub use info::{flowstat, IpAddrBytes, L3, PacketInfo, SkipReason};
+pub use info::{flowstat, IpAddrBytes, L3, PacketInfo, SkipReason, PAYLOAD_HEAD};

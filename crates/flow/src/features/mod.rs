@@ -7,6 +7,7 @@
 
 pub mod basic_flow;
 pub mod basic_stats;
+pub mod first_payload;
 pub mod mac_recorder;
 pub mod port_classifier;
 
@@ -19,6 +20,8 @@ pub const COLUMN_GROUPS: &[(&str, &[Column])] = &[
     ("macRecorder", mac_recorder::COLUMNS),
     ("portClassifier", port_classifier::COLUMNS),
     ("basicStats", basic_stats::COLUMNS),
+    // netanom's own columns come after every Tranalyzer2 plugin's.
+    ("netanom", first_payload::COLUMNS),
 ];
 
 /// All flow columns in output order.
@@ -32,4 +35,5 @@ pub fn write_row(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSi
     mac_recorder::write(rec, w);
     port_classifier::write(rec, w);
     basic_stats::write(rec, opp, w);
+    first_payload::write(rec, w);
 }
