@@ -5,6 +5,7 @@
 //! when a plugin needs bytes (TCP options, the first payload bytes).
 
 use crate::hdrdesc::HdrDesc;
+use crate::tcpopt::TcpOpts;
 
 /// Tranalyzer2 0.9.3 `flowStat` bits (reference §2.5) that the dissector can decide per packet.
 pub mod flowstat {
@@ -164,6 +165,12 @@ pub struct PacketInfo {
     /// TCP options: offset and length in the frame.
     pub tcp_opt_offset: u32,
     pub tcp_opt_len: u32,
+    /// The options decoded (what the flow layer's tcpFlags plugin needs of them).
+    pub tcp_opts: TcpOpts,
+    /// The IPv4 header checksum is wrong (IPv6 has none).
+    pub l3_csum_bad: bool,
+    /// The TCP/UDP checksum of a completely captured, unfragmented segment is wrong.
+    pub l4_csum_bad: bool,
     pub icmp_type: u8,
     pub icmp_code: u8,
     pub icmp_id: u16,

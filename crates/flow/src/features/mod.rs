@@ -9,6 +9,7 @@ pub mod basic_flow;
 pub mod basic_stats;
 pub mod mac_recorder;
 pub mod port_classifier;
+pub mod tcp_flags;
 
 use crate::record::FlowRecord;
 use crate::schema::{Column, ValueSink};
@@ -19,6 +20,7 @@ pub const COLUMN_GROUPS: &[(&str, &[Column])] = &[
     ("macRecorder", mac_recorder::COLUMNS),
     ("portClassifier", port_classifier::COLUMNS),
     ("basicStats", basic_stats::COLUMNS),
+    ("tcpFlags", tcp_flags::COLUMNS),
 ];
 
 /// All flow columns in output order.
@@ -32,4 +34,5 @@ pub fn write_row(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSi
     mac_recorder::write(rec, w);
     port_classifier::write(rec, w);
     basic_stats::write(rec, opp, w);
+    tcp_flags::write(rec, w);
 }
