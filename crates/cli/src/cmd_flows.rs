@@ -178,11 +178,12 @@ pub fn run(a: FlowsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let mut columns: Vec<_> = features::columns().copied().collect();
+    let observer = netanom_engine::observe::Observer::shared();
     let labeller = if a.no_labels {
         None
     } else {
         let user = a.rules.as_ref().map(netanom_rules::RuleSet::from_file).transpose()?;
-        Some(Labeller::defaults_with(user, &columns)?)
+        Some(Labeller::defaults_with(user, &columns)?.with_observer(observer.clone()))
     };
     let mut groups: Vec<(&str, usize)> = COLUMN_GROUPS.iter().map(|(n, c)| (*n, c.len())).collect();
     if labeller.is_some() {
@@ -198,7 +199,8 @@ pub fn run(a: FlowsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
 
     let show_progress = !a.quiet && io::stderr().is_terminal();
     let mut bar = ProgressBar::new(show_progress);
-    let job = FlowJob { inputs, meter, mmap: !a.no_mmap, threads: a.threads as usize };
+    let observer = sink.labeller.is_some().then_some(observer);
+    let job = FlowJob { inputs, meter, mmap: !a.no_mmap, threads: a.threads as usize, observer };
     let mut report = run_flows(&job, &mut sink, &mut |p: &Progress| bar.update(p))?;
     report.labels = sink.labeller.as_ref().map(Labeller::report);
     bar.finish();

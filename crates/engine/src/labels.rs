@@ -20,14 +20,28 @@ use std::fmt;
 use netanom_flow::features;
 use netanom_flow::schema::{Column, IpText, Kind, ValueSink};
 use netanom_flow::FlowRecord;
+use crate::observe::SharedObserver;
 use netanom_rules::{ColumnKind, ColumnSpec, CompiledRules, ErrorKind, FiredRules, Rule, RowValues, RuleError, RuleSet};
 use serde::Serialize;
 
 /// The default rule set shipped in the binary (`rules/default.toml`, documented in docs/rules.md).
 pub const DEFAULT_RULES_TOML: &str = include_str!("../../../rules/default.toml");
 
-/// The label columns, written after every other column.
+/// The labeller's columns, written after every other column: two aggregates from the
+/// [`Observer`](crate::observe::Observer) (0 without one), then the labels.
 pub const LABEL_COLUMNS: &[Column] = &[
+    Column::new(
+        "srcDstPorts",
+        "U32",
+        Kind::UInt,
+        "netanom: distinct destination ports the initiator tried on the responder (SYNs, UDP requests) from 1 min before to 1 min after the flow",
+    ),
+    Column::new(
+        "srcDstPortConns",
+        "U32",
+        Kind::UInt,
+        "netanom: connection attempts of the initiator on this flow's responder port, from 1 min before to 1 min after the flow",
+    ),
     Column::new("anomaly", "U8", Kind::UInt, "netanom: 1 if any anomaly rule fired for this flow, else 0"),
     Column::new("anomalyRules", "SC:R", Kind::ShortStr, "netanom: names of the rules that fired (;-separated), - if none"),
 ];
@@ -47,10 +61,14 @@ fn rule_kind(k: Kind) -> ColumnKind {
     }
 }
 
-/// The rule schema of a flow table: its columns by Tranalyzer2 name (`%dir` is `dir`).
+/// The rule schema of a flow table: its columns by Tranalyzer2 name (`%dir` is `dir`), then the
+/// aggregate columns the labeller adds (the first two of [`LABEL_COLUMNS`]).
 pub fn rule_schema(columns: &[Column]) -> Vec<ColumnSpec> {
-    columns.iter().map(|c| ColumnSpec::new(c.name, rule_kind(c.kind))).collect()
+    columns.iter().chain(&LABEL_COLUMNS[..AGGREGATES]).map(|c| ColumnSpec::new(c.name, rule_kind(c.kind))).collect()
 }
+
+/// How many of [`LABEL_COLUMNS`] are aggregates that rules may read.
+const AGGREGATES: usize = 2;
 
 /// How many rows one rule labelled.
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +100,10 @@ pub struct Labeller {
     rows: u64,
     anomalous: u64,
     skipped: Vec<String>,
+    observer: Option<SharedObserver>,
+    /// Column index of `srcDstPorts` in the rule schema.
+    first_aggregate: usize,
+    aggregates: [u64; AGGREGATES],
 }
 
 impl Labeller {
@@ -108,7 +130,7 @@ impl Labeller {
             rules.extend(RuleSet::from_rules(off)?);
         }
         let compiled = rules.compile(&schema)?;
-        let capture = Capture::new(columns, compiled.columns_used());
+        let capture = Capture::new(schema.len(), compiled.columns_used());
         let counts = vec![0; compiled.len()];
         Ok(Labeller {
             compiled,
@@ -119,7 +141,26 @@ impl Labeller {
             rows: 0,
             anomalous: 0,
             skipped,
+            observer: None,
+            first_aggregate: columns.len(),
+            aggregates: [0; AGGREGATES],
         })
+    }
+
+    /// Reads the per-source aggregates from `observer` (the one the run's [`FlowJob`](crate::FlowJob) feeds).
+    pub fn with_observer(mut self, observer: SharedObserver) -> Labeller {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn read_aggregates(&mut self, rec: &FlowRecord) {
+        self.aggregates = [0; AGGREGATES];
+        let Some(o) = &self.observer else { return };
+        let k = &rec.key;
+        // Orient the row's key initiator → responder, as the observer counts.
+        let (init, resp, port) = if rec.inverted { (&k.dst, &k.src, k.src_port) } else { (&k.src, &k.dst, k.dst_port) };
+        let v = o.lock().unwrap_or_else(|e| e.into_inner()).pair(init, resp, port, rec.first_ns, rec.last_ns);
+        self.aggregates = [v.ports as u64, v.port_attempts as u64];
     }
 
     /// The default rules merged with `user` (a user rule replaces the default of the same name),
@@ -143,6 +184,10 @@ impl Labeller {
     pub fn label(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>) {
         self.capture.begin();
         features::write_row(rec, opp, &mut self.capture);
+        self.read_aggregates(rec);
+        for (i, v) in self.aggregates.iter().enumerate() {
+            self.capture.row.set_int(self.first_aggregate + i, *v);
+        }
         self.compiled.evaluate(&self.capture.row, &mut self.fired);
         self.names.clear();
         for i in self.fired.iter() {
@@ -169,6 +214,9 @@ impl Labeller {
 
     /// Writes the label columns of the last row labelled.
     pub fn write(&self, w: &mut dyn ValueSink) {
+        for v in self.aggregates {
+            w.uint(v);
+        }
         w.uint(self.is_anomalous() as u64);
         w.short_str(&self.names);
     }
@@ -195,14 +243,14 @@ struct Capture {
 }
 
 impl Capture {
-    fn new(columns: &[Column], used: &[usize]) -> Capture {
-        let mut wanted = vec![false; columns.len()];
+    fn new(columns: usize, used: &[usize]) -> Capture {
+        let mut wanted = vec![false; columns];
         for &i in used {
             if let Some(w) = wanted.get_mut(i) {
                 *w = true;
             }
         }
-        Capture { wanted, col: 0, row: RowValues::new(columns.len()), scratch: String::with_capacity(64) }
+        Capture { wanted, col: 0, row: RowValues::new(columns), scratch: String::with_capacity(64) }
     }
 
     fn begin(&mut self) {

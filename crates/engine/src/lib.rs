@@ -13,6 +13,7 @@
 
 mod inputs;
 pub mod labels;
+pub mod observe;
 mod report;
 mod run;
 mod sharded;

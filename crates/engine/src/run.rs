@@ -24,11 +24,13 @@ pub struct FlowJob {
     /// Flow-table threads (default 1). More shard the table by address pair; the output is the
     /// same (see the `sharded` module for the two documented exceptions).
     pub threads: usize,
+    /// Shown every packet before the flow table (netanom's per-source aggregation for rules).
+    pub observer: Option<crate::observe::SharedObserver>,
 }
 
 impl FlowJob {
     pub fn new(inputs: Vec<Input>) -> FlowJob {
-        FlowJob { inputs, meter: MeterConfig::default(), mmap: true, threads: 1 }
+        FlowJob { inputs, meter: MeterConfig::default(), mmap: true, threads: 1, observer: None }
     }
 }
 
@@ -74,7 +76,7 @@ pub fn run_flows(
     let start = Instant::now();
     let inputs = expand_inputs(&job.inputs)?;
     let mut report = RunReport::default();
-    let mut state = LoopState::default();
+    let mut state = LoopState { observer: job.observer.clone(), ..LoopState::default() };
     let (conversations, rows, counters);
     if job.threads <= 1 {
         let mut meter = FlowMeter::new(job.meter.clone());
@@ -143,6 +145,7 @@ struct LoopState {
     link_types: Vec<(u32, u64)>,
     skipped: Vec<(&'static str, u64)>,
     info: PacketInfo,
+    observer: Option<crate::observe::SharedObserver>,
 }
 
 impl LoopState {
@@ -249,6 +252,13 @@ fn read_one(
                     Ok(()) => {
                         if st.info.flow_stat & SNAPPED != 0 {
                             st.snapped += 1;
+                        }
+                        if let Some(o) = &st.observer {
+                            if crate::observe::Observer::wants(&st.info) {
+                                // A poisoned lock only means another thread panicked; keep going.
+                                let mut o = o.lock().unwrap_or_else(|e| e.into_inner());
+                                o.packet(p.ts_ns, &mut st.info);
+                            }
                         }
                         if feed(p.ts_ns, &st.info) {
                             stopped = true;

@@ -9,7 +9,7 @@ use hashbrown::HashMap;
 use netanom_wire::{flowstat, PacketInfo, L3};
 
 use crate::key::{FlowKey, FragKey};
-use crate::record::{FlowRecord, NIL};
+use crate::record::{pair_mut, FlowRecord, NIL};
 use crate::tcp_state::{ConnState, ACK, SYN};
 
 const NS: u64 = 1_000_000_000;
@@ -259,9 +259,10 @@ impl FlowMeter {
             None => self.create(key, ts_ns, p, sink),
         };
 
-        let r = &mut self.recs[slot as usize];
+        let opposite = self.recs[slot as usize].opposite;
+        let (r, opp) = pair_mut(&mut self.recs, slot, opposite);
         r.stat |= extra_stat;
-        r.update(ts_ns, p);
+        r.update(ts_ns, p, opp);
         r.clock_ns = self.clock;
         if p.l3 == L3::Ipv4 && !later_fragment {
             // Tranalyzer2 starts comparing IP IDs with the second packet of a direction, so a

@@ -8,8 +8,10 @@
 pub mod basic_flow;
 pub mod basic_stats;
 pub mod first_payload;
+pub mod mac_ip;
 pub mod mac_recorder;
 pub mod port_classifier;
+pub mod tcp_flags;
 
 use crate::record::FlowRecord;
 use crate::schema::{Column, ValueSink};
@@ -20,8 +22,10 @@ pub const COLUMN_GROUPS: &[(&str, &[Column])] = &[
     ("macRecorder", mac_recorder::COLUMNS),
     ("portClassifier", port_classifier::COLUMNS),
     ("basicStats", basic_stats::COLUMNS),
+    ("tcpFlags", tcp_flags::COLUMNS),
     // netanom's own columns come after every Tranalyzer2 plugin's.
-    ("netanom", first_payload::COLUMNS),
+    ("netanomPayload", first_payload::COLUMNS),
+    ("netanomMacIp", mac_ip::COLUMNS),
 ];
 
 /// All flow columns in output order.
@@ -35,5 +39,7 @@ pub fn write_row(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSi
     mac_recorder::write(rec, w);
     port_classifier::write(rec, w);
     basic_stats::write(rec, opp, w);
+    tcp_flags::write(rec, w);
     first_payload::write(rec, w);
+    mac_ip::write(rec, w);
 }
