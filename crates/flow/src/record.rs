@@ -4,6 +4,7 @@ use netanom_wire::PacketInfo;
 
 use crate::features::basic_flow::HdrDescs;
 use crate::features::basic_stats::BasicStats;
+use crate::features::conn_stat::ConnCounts;
 use crate::features::mac_recorder::MacPairs;
 use crate::key::FlowKey;
 use crate::tcp_state::TcpState;
@@ -37,6 +38,10 @@ pub struct FlowRecord {
     pub macs: MacPairs,
     pub stats: BasicStats,
     pub tcp: TcpState,
+    /// tcpStates anomalies of this direction's packets.
+    pub tcp_af: u8,
+    /// Filled in by the connStat stage when the record ends.
+    pub conn: ConnCounts,
 
     /// IPv4 identification of the previous packet, for "consecutive duplicate IP ID".
     pub(crate) last_ip_id: Option<u16>,

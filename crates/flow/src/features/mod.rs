@@ -7,8 +7,10 @@
 
 pub mod basic_flow;
 pub mod basic_stats;
+pub mod conn_stat;
 pub mod mac_recorder;
 pub mod port_classifier;
+pub mod tcp_states;
 
 use crate::record::FlowRecord;
 use crate::schema::{Column, ValueSink};
@@ -19,6 +21,8 @@ pub const COLUMN_GROUPS: &[(&str, &[Column])] = &[
     ("macRecorder", mac_recorder::COLUMNS),
     ("portClassifier", port_classifier::COLUMNS),
     ("basicStats", basic_stats::COLUMNS),
+    ("tcpStates", tcp_states::COLUMNS),
+    ("connStat", conn_stat::COLUMNS),
 ];
 
 /// All flow columns in output order.
@@ -32,4 +36,6 @@ pub fn write_row(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSi
     mac_recorder::write(rec, w);
     port_classifier::write(rec, w);
     basic_stats::write(rec, opp, w);
+    tcp_states::write(rec, w);
+    conn_stat::write(rec, w);
 }
