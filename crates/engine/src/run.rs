@@ -6,6 +6,7 @@ use std::time::Instant;
 use netanom_capture::{CaptureError, CaptureReader, ReadEvent};
 use std::sync::atomic::Ordering;
 
+use netanom_flow::features::conn_stat::ConnStage;
 use netanom_flow::{Ending, FlowMeter, FlowRecord, FlowSink, MeterConfig};
 use netanom_wire::{dissect, flowstat, PacketInfo};
 
@@ -81,17 +82,20 @@ pub fn run_flows(
     if job.threads <= 1 {
         let mut meter = FlowMeter::new(job.meter.clone());
         let mut counting = CountingSink { inner: sink, conversations: 0, rows: 0 };
+        let mut stage = ConnStage::new(&mut counting);
         for (i, e) in inputs.iter().enumerate() {
-            if counting.is_closed() {
+            if stage.is_closed() {
                 break;
             }
             let mut feed = |ts: u64, p: &PacketInfo| {
-                meter.packet(ts, p, &mut counting);
-                counting.is_closed()
+                meter.packet(ts, p, &mut stage);
+                stage.packet(p);
+                stage.is_closed()
             };
             report.files.push(read_one(e, job.mmap, (i, inputs.len()), &mut feed, &mut state, progress));
         }
-        meter.finish(&mut counting);
+        meter.finish(&mut stage);
+        drop(stage);
         (conversations, rows, counters) = (counting.conversations, counting.rows, meter.counters().clone());
     } else {
         let mut counting = CountingSink { inner: sink, conversations: 0, rows: 0 };
@@ -192,6 +196,14 @@ impl FlowSink for CountingSink<'_> {
         self.conversations += 1;
         self.rows += 1 + second.is_some() as u64;
         self.inner.flow_ended(first, second, how);
+    }
+    fn flow_ended_mut(&mut self, first: &mut FlowRecord, second: Option<&mut FlowRecord>, how: &Ending) {
+        self.conversations += 1;
+        self.rows += 1 + second.is_some() as u64;
+        self.inner.flow_ended_mut(first, second, how);
+    }
+    fn flow_created(&mut self, rec: &FlowRecord) {
+        self.inner.flow_created(rec);
     }
     fn is_closed(&self) -> bool {
         self.inner.is_closed()

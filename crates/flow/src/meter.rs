@@ -51,6 +51,16 @@ pub trait FlowSink {
         self.flow(first, second)
     }
 
+    /// What the meter calls: like [`FlowSink::flow_ended`], with the records mutable so that a
+    /// stage between the meter and the output (connStat, labels) can fill in its columns.
+    fn flow_ended_mut(&mut self, first: &mut FlowRecord, second: Option<&mut FlowRecord>, how: &Ending) {
+        self.flow_ended(first, second.map(|s| &*s), how)
+    }
+
+    /// A record (either direction) entered the table, after the flows that ended before its
+    /// packet were reported.
+    fn flow_created(&mut self, _rec: &FlowRecord) {}
+
     /// True once the sink cannot take more flows (its output failed, e.g. a closed pipe); whoever
     /// feeds the meter may then stop reading early.
     fn is_closed(&self) -> bool {
@@ -286,6 +296,7 @@ impl FlowMeter {
         let mut changed = false;
         if p.l4_proto == 6 && p.l4_present {
             let side = r.inverted as usize;
+            r.tcp_af |= crate::features::tcp_states::on_packet(&r.tcp, p.tcp_flags);
             changed = r.tcp.on_packet(side, p.tcp_flags);
         }
         let state = r.tcp.state;
@@ -381,10 +392,19 @@ impl FlowMeter {
         self.unlink(slot);
         self.recs[slot as usize].timed_out = true;
         let opp = self.recs[slot as usize].opposite;
-        if opp == NIL || self.recs[opp as usize].timed_out {
+        // Tranalyzer2 walks its LRU list from the oldest flow and, on reaching a direction that
+        // has timed out, removes the pair at once if the other direction has timed out by now
+        // as well (rather than when the walk reaches it): that decides the order of the rows
+        // (and connStat's live counts) when many flows time out at one packet.
+        if opp == NIL || self.recs[opp as usize].timed_out || self.deadline_of(opp) < self.clock {
             self.counters.ended_by_timeout += 1;
             self.end_pair(slot, how, sink);
         }
+    }
+
+    fn deadline_of(&self, slot: u32) -> u64 {
+        let r = &self.recs[slot as usize];
+        r.clock_ns.saturating_add(self.timeouts[r.list as usize])
     }
 
     fn create(&mut self, key: FlowKey, ts_ns: u64, p: &PacketInfo, sink: &mut dyn FlowSink) -> u32 {
@@ -429,6 +449,7 @@ impl FlowMeter {
             self.recs[o as usize].opposite = slot;
         }
         self.index.insert(key, slot);
+        sink.flow_created(&self.recs[slot as usize]);
         self.live += 1;
         self.counters.peak_flows = self.counters.peak_flows.max(self.live as u64);
         // Every record starts in the idle class; the caller relinks it after the packet's update.
@@ -476,10 +497,10 @@ impl FlowMeter {
                 }
             }
         }
-        {
-            let a = &self.recs[first as usize];
-            let b = (second != NIL).then(|| &self.recs[second as usize]);
-            sink.flow_ended(a, b, &how);
+        if second == NIL {
+            sink.flow_ended_mut(&mut self.recs[first as usize], None, &how);
+        } else if let Ok([a, b]) = self.recs.get_disjoint_mut([first as usize, second as usize]) {
+            sink.flow_ended_mut(a, Some(b), &how);
         }
         (first, second)
     }

@@ -4,6 +4,7 @@ use netanom_wire::PacketInfo;
 
 use crate::features::basic_flow::HdrDescs;
 use crate::features::basic_stats::BasicStats;
+use crate::features::conn_stat::ConnCounts;
 use crate::features::first_payload::FirstPayload;
 use crate::features::mac_recorder::MacPairs;
 use crate::features::tcp_flags::TcpFlagsState;
@@ -40,6 +41,10 @@ pub struct FlowRecord {
     pub stats: BasicStats,
     pub tcp: TcpState,
     pub tcpf: TcpFlagsState,
+    /// tcpStates anomalies of this direction's packets.
+    pub tcp_af: u8,
+    /// Filled in by the connStat stage when the record ends.
+    pub conn: ConnCounts,
     pub first_payload: FirstPayload,
     /// Some packet had `PacketInfo::mac_ip_conflict`.
     pub mac_ip_conflict: bool,

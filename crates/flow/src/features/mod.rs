@@ -7,11 +7,13 @@
 
 pub mod basic_flow;
 pub mod basic_stats;
+pub mod conn_stat;
 pub mod first_payload;
 pub mod mac_ip;
 pub mod mac_recorder;
 pub mod port_classifier;
 pub mod tcp_flags;
+pub mod tcp_states;
 
 use crate::record::FlowRecord;
 use crate::schema::{Column, ValueSink};
@@ -23,6 +25,8 @@ pub const COLUMN_GROUPS: &[(&str, &[Column])] = &[
     ("portClassifier", port_classifier::COLUMNS),
     ("basicStats", basic_stats::COLUMNS),
     ("tcpFlags", tcp_flags::COLUMNS),
+    ("tcpStates", tcp_states::COLUMNS),
+    ("connStat", conn_stat::COLUMNS),
     // netanom's own columns come after every Tranalyzer2 plugin's.
     ("netanomPayload", first_payload::COLUMNS),
     ("netanomMacIp", mac_ip::COLUMNS),
@@ -40,6 +44,8 @@ pub fn write_row(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSi
     port_classifier::write(rec, w);
     basic_stats::write(rec, opp, w);
     tcp_flags::write(rec, w);
+    tcp_states::write(rec, w);
+    conn_stat::write(rec, w);
     first_payload::write(rec, w);
     mac_ip::write(rec, w);
 }
