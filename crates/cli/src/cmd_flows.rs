@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use netanom_engine::labels::{Labeller, LABEL_COLUMNS};
 use netanom_engine::{run_flows, FlowJob, Input, Progress, RunReport};
 use netanom_flow::features::{self, COLUMN_GROUPS};
-use netanom_flow::{FlowRecord, FlowSink, MeterConfig};
+use netanom_flow::{Ending, FlowRecord, FlowSink, MeterConfig};
 use netanom_output::{Destination, Format, TableMeta, TableWriter};
 
 use crate::progress::ProgressBar;
@@ -123,11 +123,11 @@ struct RowWriter {
 }
 
 impl RowWriter {
-    fn row(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>) -> io::Result<()> {
+    fn row(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>, due_ns: u64) -> io::Result<()> {
         let Some(t) = self.table.as_mut() else { return Ok(()) };
         match self.labeller.as_mut() {
             Some(l) => {
-                l.label(rec, opp);
+                l.label(rec, opp, due_ns);
                 t.row(&mut |w| {
                     features::write_row(rec, opp, w);
                     l.write(w);
@@ -140,18 +140,28 @@ impl RowWriter {
 
 impl FlowSink for RowWriter {
     fn flow(&mut self, first: &FlowRecord, second: Option<&FlowRecord>) {
-        let mut res = self.row(first, second);
+        self.write_pair(first, second, u64::MAX);
+    }
+
+    fn flow_ended(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, how: &Ending) {
+        self.write_pair(first, second, how.deadline_ns);
+    }
+
+    fn is_closed(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+impl RowWriter {
+    fn write_pair(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, due_ns: u64) {
+        let mut res = self.row(first, second, due_ns);
         if let (Ok(()), Some(b)) = (&res, second) {
-            res = self.row(b, Some(first));
+            res = self.row(b, Some(first), due_ns);
         }
         if let Err(e) = res {
             self.error = Some(e);
             self.table = None;
         }
-    }
-
-    fn is_closed(&self) -> bool {
-        self.error.is_some()
     }
 }
 

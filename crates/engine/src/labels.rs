@@ -104,6 +104,7 @@ pub struct Labeller {
     /// Column index of `srcDstPorts` in the rule schema.
     first_aggregate: usize,
     aggregates: [u64; AGGREGATES],
+    ports_seen: Vec<u16>,
 }
 
 impl Labeller {
@@ -144,6 +145,7 @@ impl Labeller {
             observer: None,
             first_aggregate: columns.len(),
             aggregates: [0; AGGREGATES],
+            ports_seen: Vec::with_capacity(64),
         })
     }
 
@@ -153,13 +155,13 @@ impl Labeller {
         self
     }
 
-    fn read_aggregates(&mut self, rec: &FlowRecord) {
+    fn read_aggregates(&mut self, rec: &FlowRecord, due_ns: u64) {
         self.aggregates = [0; AGGREGATES];
         let Some(o) = &self.observer else { return };
         let k = &rec.key;
         // Orient the row's key initiator → responder, as the observer counts.
         let (init, resp, port) = if rec.inverted { (&k.dst, &k.src, k.src_port) } else { (&k.src, &k.dst, k.dst_port) };
-        let v = o.lock().unwrap_or_else(|e| e.into_inner()).pair(init, resp, port, rec.first_ns, rec.last_ns);
+        let v = o.lock().unwrap_or_else(|e| e.into_inner()).pair(init, resp, port, (rec.first_ns, rec.last_ns, due_ns), &mut self.ports_seen);
         self.aggregates = [v.ports as u64, v.port_attempts as u64];
     }
 
@@ -181,10 +183,11 @@ impl Labeller {
     }
 
     /// Evaluates the rules on the row of `rec` (`opp`: the other direction) and prepares its labels.
-    pub fn label(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>) {
+    /// `due_ns`: when the conversation was due to end (`Ending::deadline_ns`; `u64::MAX` if unknown).
+    pub fn label(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>, due_ns: u64) {
         self.capture.begin();
         features::write_row(rec, opp, &mut self.capture);
-        self.read_aggregates(rec);
+        self.read_aggregates(rec, due_ns);
         for (i, v) in self.aggregates.iter().enumerate() {
             self.capture.row.set_int(self.first_aggregate + i, *v);
         }
@@ -369,12 +372,12 @@ mod tests {
         let mut l = Labeller::new(rules, &columns()).unwrap();
         let mut rec = FlowRecord::default();
         rec.stat = 0x4000;
-        l.label(&rec, None);
+        l.label(&rec, None, u64::MAX);
         assert!(l.is_anomalous());
         assert_eq!(l.names, "ipv4;a-row");
         rec.is_b = true;
         rec.stat = 0;
-        l.label(&rec, None);
+        l.label(&rec, None, u64::MAX);
         assert!(!l.is_anomalous());
         assert_eq!(l.names, "-");
         let r = l.report();

@@ -7,10 +7,11 @@
 //!   destination ports the initiator tried and how often it tried each: a TCP SYN without ACK is
 //!   one attempt; a UDP datagram counts when its source port is above its destination port (the
 //!   client side picks the larger, ephemeral one, so a server's replies do not count). Attempts
-//!   are kept in [`BUCKETS`] buckets of [`BUCKET_NS`] (4 minutes). The labeller reads them when
-//!   a row is written, i.e. at the flow's end, counting the attempts from a minute before the
-//!   flow to a minute after it, so a scan's first probe sees the probes that followed it:
-//!   columns `srcDstPorts` and `srcDstPortConns`.
+//!   are kept with their times until rows no longer need them ([`RETENTION_NS`]). The labeller
+//!   reads them when a row is written, i.e. at the flow's end, counting the attempts from a
+//!   minute before the flow to a minute after it (bounded by when the flow was due to end, so
+//!   that the answer does not depend on how far the reading thread is ahead), so a scan's first
+//!   probe sees the probes that followed it: columns `srcDstPorts` and `srcDstPortConns`.
 //! * **Who owns an address on the link**: the first MAC seen sending from an IPv4 address to a
 //!   peer in the same /24 (a proxy for "on the same link": routed traffic goes to the router's
 //!   MAC and is not checked). Later frames that carry that address with another MAC (sent from or
@@ -21,55 +22,32 @@
 //!
 //! Both tables are bounded ([`MAX_PAIRS`], [`MAX_OWNERS`]); when full they stop learning.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use hashbrown::HashMap;
 use netanom_wire::{PacketInfo, L3};
 
-/// Attempts are counted in buckets of this length; a pair keeps the last [`BUCKETS`].
-pub const BUCKET_NS: u64 = 30_000_000_000;
-pub const BUCKETS: usize = 8;
 /// A row sees the attempts from this long before its flow's first packet to this long after its
-/// last (as far as they are still held when the row is written).
+/// last (but not after the flow was due to end, see [`Observer::pair`]).
 pub const MARGIN_NS: u64 = 60_000_000_000;
-/// Distinct ports remembered per pair; more are counted, not listed.
-pub const PORTS_PER_PAIR: usize = 64;
+/// When a row is labelled, its pair's attempts older than this before the row's due time are
+/// forgotten (no later row looks that far back: rows come in end order and look back at most
+/// [`MARGIN_NS`] + the longest TCP timeout before their due time, or [`LOOKBACK_NS`]).
+pub const RETENTION_NS: u64 = 1_200_000_000_000;
+/// A row never looks further back than this before its bound, so that rows written late (behind
+/// the reading thread, with `--threads`) see what rows written early see.
+pub const LOOKBACK_NS: u64 = 300_000_000_000;
+/// Attempts held per pair; beyond it the oldest is dropped (only then can `--threads` change a
+/// value, since the reading thread runs ahead of the rows).
+pub const ATTEMPTS_PER_PAIR: usize = 4096;
 pub const MAX_PAIRS: usize = 1 << 20;
 pub const MAX_OWNERS: usize = 1 << 16;
 
 #[derive(Debug, Default)]
 struct PairStats {
-    /// Bucket number (time / BUCKET_NS) of the newest bucket.
-    head: u64,
-    /// (port, attempts per bucket, indexed by bucket number % BUCKETS).
-    ports: Vec<(u16, [u16; BUCKETS])>,
-    /// New ports beyond the list, per bucket.
-    overflow: [u16; BUCKETS],
-}
-
-impl PairStats {
-    /// Makes `bucket` the newest, clearing the buckets that fall out of the ring.
-    fn advance(&mut self, bucket: u64) {
-        if bucket <= self.head {
-            return;
-        }
-        let n = (bucket - self.head).min(BUCKETS as u64);
-        for b in self.head + 1..=self.head + n {
-            let i = (b % BUCKETS as u64) as usize;
-            self.overflow[i] = 0;
-            for (_, c) in &mut self.ports {
-                c[i] = 0;
-            }
-        }
-        self.head = bucket;
-        self.ports.retain(|(_, c)| c.iter().any(|&x| x > 0));
-    }
-
-    /// Ring indices of the held buckets within `[from, to]`.
-    fn held(&self, from: u64, to: u64) -> impl Iterator<Item = usize> {
-        let oldest = self.head.saturating_sub(BUCKETS as u64 - 1);
-        (from.max(oldest)..=to.min(self.head)).map(|b| (b % BUCKETS as u64) as usize)
-    }
+    /// (time, destination port), oldest first.
+    attempts: VecDeque<(u64, u16)>,
 }
 
 /// What the observer knows about a conversation when its row is written.
@@ -160,40 +138,53 @@ impl Observer {
         if !self.pairs.contains_key(&key) && self.pairs.len() >= MAX_PAIRS {
             return;
         }
-        let bucket = ts_ns / BUCKET_NS;
-        let s = self.pairs.entry(key).or_insert_with(|| PairStats { head: bucket, ..PairStats::default() });
-        s.advance(bucket);
-        if bucket + (BUCKETS as u64) <= s.head {
-            return; // older than the ring (out-of-order timestamps)
+        let s = self.pairs.entry(key).or_default();
+        if s.attempts.len() >= ATTEMPTS_PER_PAIR {
+            s.attempts.pop_front();
         }
-        let i = (bucket % BUCKETS as u64) as usize;
-        if let Some((_, c)) = s.ports.iter_mut().find(|(port, _)| *port == p.dst_port) {
-            c[i] = c[i].saturating_add(1);
-        } else if s.ports.len() < PORTS_PER_PAIR {
-            let mut c = [0; BUCKETS];
-            c[i] = 1;
-            s.ports.push((p.dst_port, c));
-        } else {
-            s.overflow[i] = s.overflow[i].saturating_add(1);
-        }
+        s.attempts.push_back((ts_ns, p.dst_port));
     }
 
     /// The attempts of `initiator` on `responder` (and on its `port`) from [`MARGIN_NS`] before
-    /// `first_ns` to [`MARGIN_NS`] after `last_ns`.
-    pub fn pair(&self, initiator: &[u8; 16], responder: &[u8; 16], port: u16, first_ns: u64, last_ns: u64) -> PairView {
-        let Some(s) = self.pairs.get(&(*initiator, *responder)) else { return PairView::default() };
-        let (from, to) = (first_ns.saturating_sub(MARGIN_NS) / BUCKET_NS, last_ns.saturating_add(MARGIN_NS) / BUCKET_NS);
-        let mut v = PairView::default();
-        for (p, c) in &s.ports {
-            let n: u32 = s.held(from, to).map(|i| c[i] as u32).sum();
-            if n > 0 {
-                v.ports += 1;
-                if *p == port {
-                    v.port_attempts = n;
-                }
+    /// `first_ns` to [`MARGIN_NS`] after `last_ns`, but none after `due_ns` (when the flow was due
+    /// to end: by then the reading thread has certainly shown them) and none more than
+    /// [`LOOKBACK_NS`] before the upper bound. Both bounds make the answer independent of when
+    /// the row is written. `seen` is scratch space for the distinct ports.
+    pub fn pair(
+        &mut self,
+        initiator: &[u8; 16],
+        responder: &[u8; 16],
+        port: u16,
+        (first_ns, last_ns, due_ns): (u64, u64, u64),
+        seen: &mut Vec<u16>,
+    ) -> PairView {
+        let key = (*initiator, *responder);
+        let Some(s) = self.pairs.get_mut(&key) else { return PairView::default() };
+        // Pruning here, in row order, keeps what a row sees independent of the reading thread.
+        if due_ns != u64::MAX {
+            let keep_from = due_ns.saturating_sub(RETENTION_NS);
+            while s.attempts.front().is_some_and(|&(t, _)| t < keep_from) {
+                s.attempts.pop_front();
+            }
+            if s.attempts.is_empty() {
+                self.pairs.remove(&key);
+                return PairView::default();
             }
         }
-        v.ports += s.held(from, to).map(|i| s.overflow[i] as u32).sum::<u32>();
+        let to = last_ns.saturating_add(MARGIN_NS).min(due_ns.max(last_ns));
+        let from = first_ns.saturating_sub(MARGIN_NS).max(to.saturating_sub(LOOKBACK_NS));
+        seen.clear();
+        let mut v = PairView::default();
+        for &(t, p) in s.attempts.iter().filter(|(t, _)| (from..=to).contains(t)) {
+            let _ = t;
+            if p == port {
+                v.port_attempts += 1;
+            }
+            if let Err(i) = seen.binary_search(&p) {
+                seen.insert(i, p);
+            }
+        }
+        v.ports = seen.len() as u32;
         v
     }
 }
@@ -227,27 +218,30 @@ mod tests {
     #[test]
     fn counts_ports_and_attempts_per_pair() {
         let mut o = Observer::default();
-        for port in [22, 22, 22, 80, 443] {
+        let s = 1_000_000_000u64;
+        for (i, port) in [22, 22, 22, 80, 443].into_iter().enumerate() {
             let mut p = pkt(1, 2, 1, 2);
             p.l4_proto = 6;
             p.tcp_flags = 0x02;
             p.dst_port = port;
-            o.packet(1, &mut p);
+            o.packet(100 * s + i as u64 * s, &mut p);
         }
         let mut synack = pkt(2, 1, 2, 1);
         synack.l4_proto = 6;
         synack.tcp_flags = 0x12;
-        o.packet(2, &mut synack);
-        assert_eq!(o.pair(&ip(1), &ip(2), 22, 1, 1), PairView { ports: 3, port_attempts: 3 });
-        assert_eq!(o.pair(&ip(2), &ip(1), 40000, 1, 1), PairView::default(), "answers are no attempts");
-        let late = 10 * BUCKET_NS;
-        let mut later = pkt(1, 2, 1, 2);
-        later.dst_port = 7;
-        o.packet(late, &mut later);
-        assert_eq!(o.pair(&ip(1), &ip(2), 7, late, late), PairView { ports: 1, port_attempts: 1 }, "old buckets left");
-        o.packet(late + BUCKET_NS, &mut later);
-        assert_eq!(o.pair(&ip(1), &ip(2), 7, late, late), PairView { ports: 1, port_attempts: 2 }, "60 s margin");
-        assert_eq!(o.pair(&ip(1), &ip(2), 7, late - 4 * BUCKET_NS, late - 4 * BUCKET_NS).port_attempts, 0);
+        o.packet(106 * s, &mut synack);
+        let mut seen = Vec::new();
+        let all = (100 * s, 100 * s, 1000 * s);
+        assert_eq!(o.pair(&ip(1), &ip(2), 22, all, &mut seen), PairView { ports: 3, port_attempts: 3 });
+        assert_eq!(o.pair(&ip(2), &ip(1), 40000, all, &mut seen), PairView::default(), "answers are no attempts");
+        // a flow due to end at 101.5 s sees only what came before
+        assert_eq!(o.pair(&ip(1), &ip(2), 22, (100 * s, 100 * s, 101 * s + s / 2), &mut seen), PairView { ports: 1, port_attempts: 2 });
+        // and nothing more than a minute after its last packet
+        let mut late = pkt(1, 2, 1, 2);
+        late.dst_port = 7;
+        o.packet(200 * s, &mut late);
+        assert_eq!(o.pair(&ip(1), &ip(2), 7, all, &mut seen).port_attempts, 0);
+        assert_eq!(o.pair(&ip(1), &ip(2), 7, (200 * s, 200 * s, 1000 * s), &mut seen), PairView { ports: 1, port_attempts: 1 });
     }
 
     #[test]
