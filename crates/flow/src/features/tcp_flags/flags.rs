@@ -4,6 +4,7 @@ use netanom_wire::PacketInfo;
 
 use super::seq::SeqAck;
 use super::TcpFlagsState;
+use crate::record::FlowRecord;
 
 pub mod tcp_flags {
     pub const FIN: u16 = 0x01;
@@ -67,7 +68,7 @@ pub struct Flags {
     pub anomaly: u16,
     /// tcpFStat bits gathered per packet (the rest are derived at output).
     pub fstat: u16,
-    syns: u16,
+    pub(super) syns: u16,
 }
 
 impl Flags {
@@ -114,6 +115,21 @@ impl Flags {
         if raw & t::SYN != 0 && p.l7_len > 0 {
             self.anomaly |= a::SYN_L7;
         }
+    }
+}
+
+/// Tranalyzer2's scan detector, approximated from its output: a conversation whose SYN sender
+/// gave up after at most `SCAN_PMAX - 1` packets was a probe; if the other side answered at all,
+/// the probe "succeeded" (both sides are marked).
+pub fn scan_bits(rec: &FlowRecord, opp: Option<&FlowRecord>) -> u16 {
+    const SCAN_PMAX: u64 = 4;
+    let syn_sender = |r: &FlowRecord| r.tcpf.flags.syns > 0;
+    match opp {
+        None if syn_sender(rec) && rec.stats.pkts == 1 => a::SCAN,
+        None => 0,
+        Some(_) if syn_sender(rec) && rec.stats.pkts < SCAN_PMAX => a::SCAN | a::SCAN_SUCCESS,
+        Some(o) if syn_sender(o) && o.stats.pkts < SCAN_PMAX => a::SCAN_SUCCESS,
+        Some(_) => 0,
     }
 }
 

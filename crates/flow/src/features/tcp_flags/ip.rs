@@ -62,7 +62,6 @@ impl IpFields {
         if n <= 1 {
             self.min_ttl = p.ttl;
             self.max_ttl = p.ttl;
-            self.tos = p.tos;
         } else {
             self.min_ttl = self.min_ttl.min(p.ttl);
             self.max_ttl = self.max_ttl.max(p.ttl);
@@ -71,16 +70,25 @@ impl IpFields {
             }
         }
         self.last_ttl = p.ttl;
+        self.tos |= p.tos;
         if p.l3 == L3::Ipv4 {
             let id = p.ip_id as u16;
             if n > 1 {
-                // The ID is a 16-bit counter: the delta is taken modulo 2^16, and a step "back"
-                // of more than half the range is a wrap of the counter.
-                let d = id.wrapping_sub(self.last_id);
-                self.min_did = self.min_did.min(d);
-                self.max_did = self.max_did.max(d);
-                if id < self.last_id {
-                    self.flags |= if d < 0x8000 { f::ID_ROLLOVER } else { f::OUT_OF_ORDER };
+                // Tranalyzer2 takes the delta as a signed difference, compares it signed with the
+                // running extremes but keeps them as U16: a negative delta lands as its two's
+                // complement (43342 for −22194) and may then "beat" smaller positive ones. Kept,
+                // since that is what its columns contain.
+                let d = id as i32 - self.last_id as i32;
+                if d < self.min_did as i32 {
+                    self.min_did = d as u16;
+                }
+                if d > self.max_did as i32 {
+                    self.max_did = d as u16;
+                }
+                if d < 0 {
+                    self.flags |= f::ID_ROLLOVER;
+                } else if d == 0 && id != 0 {
+                    self.flags |= f::DIST_ZERO;
                 }
             }
             self.last_id = id;
