@@ -144,3 +144,26 @@ pub fn fstat(s: &TcpFlagsState, is_ip: bool, tcp: bool) -> u16 {
     }
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags_of(raw: &[u8]) -> Flags {
+        let mut f = Flags::default();
+        for &r in raw {
+            let p = PacketInfo { tcp_flags: r, l4_proto: 6, l4_present: true, ..PacketInfo::default() };
+            f.update(&p, true, None);
+        }
+        f
+    }
+
+    #[test]
+    fn combinations_and_syn_retry() {
+        assert_eq!(flags_of(&[0x02, 0x10, 0x18, 0x11]).tcp_flags, 0x011b);
+        assert_eq!(flags_of(&[0x12]).tcp_flags, 0x0212);
+        assert_eq!(flags_of(&[0x00]).tcp_flags, 0x0800);
+        assert_eq!(flags_of(&[0x29]).tcp_flags & 0x8000, 0x8000);
+        assert_eq!(flags_of(&[0x02, 0x02]).anomaly & anomaly::SYN_RETRY, anomaly::SYN_RETRY);
+    }
+}

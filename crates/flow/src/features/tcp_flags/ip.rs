@@ -87,8 +87,6 @@ impl IpFields {
                 }
                 if d < 0 {
                     self.flags |= f::ID_ROLLOVER;
-                } else if d == 0 && id != 0 {
-                    self.flags |= f::DIST_ZERO;
                 }
             }
             self.last_id = id;
@@ -132,5 +130,23 @@ impl IpFields {
         w.text(&|o| write!(o, "0x{cpcl:02x}_0x{num:08x}"));
         w.text(&|o| o.write_str("0_0"));
         w.text(&|o| o.write_str("0x00000000_0x00000000"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_id_deltas_kept_as_u16() {
+        // B side of 1kxun.pcap's port-53623 conversation: golden min 43342, max 22189.
+        let mut ip = IpFields::default();
+        let mut p = PacketInfo { l3: L3::Ipv4, ..PacketInfo::default() };
+        for (n, id) in [0u16, 0x56ad, 0x56ae, 0x56af, 0x56b0, 0x56b1, 0x56b2, 0].iter().enumerate() {
+            p.ip_id = *id as u32;
+            ip.update(&p, n as u64 + 1);
+        }
+        assert_eq!((ip.min_did, ip.max_did), (43342, 22189));
+        assert_ne!(ip.flags & f::ID_ROLLOVER, 0);
     }
 }
