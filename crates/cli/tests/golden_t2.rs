@@ -31,7 +31,6 @@ const TCPFLAGS_BELOW_TARGET: &[(&str, f64)] = &[
     ("tcpAckFaultCnt", 95.5),
     ("tcpBFlgtMx", 89.0),
     ("tcpWinSzChgDirCnt", 93.5),
-    ("tcpAvgWinSz", 99.0),
     ("tcpAnomaly", 93.0),
     ("tcpWS", 86.5),
     ("tcpEcI", 75.0),
