@@ -4,7 +4,7 @@
 /// What one segment's options carried. Fixed size, no allocation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TcpOpts {
-    /// Options present (NOP and End-of-list included, as Tranalyzer2 counts them).
+    /// Options present up to End-of-list (NOPs included, End-of-list not, as Tranalyzer2 counts).
     pub count: u8,
     /// Bit `k` for each option kind `k` seen (kinds ≥ 31 share bit 31).
     pub kinds: u32,
@@ -42,11 +42,11 @@ impl TcpOpts {
         let mut i = 0;
         while i < b.len() {
             let k = b[i];
-            o.count = o.count.saturating_add(1);
-            o.kinds |= 1 << k.min(31);
             if k == kind::EOL {
                 break;
             }
+            o.count = o.count.saturating_add(1);
+            o.kinds |= 1 << k.min(31);
             if k == kind::NOP {
                 i += 1;
                 continue;
@@ -130,7 +130,8 @@ mod tests {
         assert_eq!(o.mss, 1460);
         assert_eq!(o.ws, Some(5));
         assert_eq!(o.ts, Some((1, 0)));
-        assert_eq!(o.kinds, 0x11f);
+        assert_eq!(o.kinds, 0x11e);
+        assert_eq!(o.count, 7);
         assert!(!o.corrupt);
     }
 

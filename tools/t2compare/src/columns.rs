@@ -196,6 +196,11 @@ pub fn core_columns() -> Vec<&'static str> {
     table_names().take(45).collect()
 }
 
+/// The tcpFlags plugin's columns: headers.txt's 46–97 (`tcpFStat` … `tcpRTTAckJitAvg`).
+pub fn tcpflags_columns() -> Vec<&'static str> {
+    table_names().skip(45).take(52).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,5 +215,7 @@ mod tests {
         assert_eq!(kind_of("anomaly"), ColumnKind::Exact);
         assert_eq!(core_columns().last(), Some(&"bytAsm"));
         assert_eq!(core_columns()[0], "%dir");
+        let t = tcpflags_columns();
+        assert_eq!((t[0], t[t.len() - 1]), ("tcpFStat", "tcpRTTAckJitAvg"));
     }
 }

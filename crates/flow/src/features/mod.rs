@@ -43,7 +43,7 @@ pub fn write_row(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSi
     mac_recorder::write(rec, w);
     port_classifier::write(rec, w);
     basic_stats::write(rec, opp, w);
-    tcp_flags::write(rec, w);
+    tcp_flags::write(rec, opp, w);
     tcp_states::write(rec, w);
     conn_stat::write(rec, w);
     first_payload::write(rec, w);

@@ -4,6 +4,7 @@ use netanom_wire::PacketInfo;
 
 use super::seq::SeqAck;
 use super::TcpFlagsState;
+use crate::record::FlowRecord;
 
 pub mod tcp_flags {
     pub const FIN: u16 = 0x01;
@@ -67,7 +68,7 @@ pub struct Flags {
     pub anomaly: u16,
     /// tcpFStat bits gathered per packet (the rest are derived at output).
     pub fstat: u16,
-    syns: u16,
+    pub(super) syns: u16,
 }
 
 impl Flags {
@@ -117,6 +118,21 @@ impl Flags {
     }
 }
 
+/// Tranalyzer2's scan detector, approximated from its output: a conversation whose SYN sender
+/// gave up after at most `SCAN_PMAX - 1` packets was a probe; if the other side answered at all,
+/// the probe "succeeded" (both sides are marked).
+pub fn scan_bits(rec: &FlowRecord, opp: Option<&FlowRecord>) -> u16 {
+    const SCAN_PMAX: u64 = 4;
+    let syn_sender = |r: &FlowRecord| r.tcpf.flags.syns > 0;
+    match opp {
+        None if syn_sender(rec) && rec.stats.pkts == 1 => a::SCAN,
+        None => 0,
+        Some(_) if syn_sender(rec) && rec.stats.pkts < SCAN_PMAX => a::SCAN | a::SCAN_SUCCESS,
+        Some(o) if syn_sender(o) && o.stats.pkts < SCAN_PMAX => a::SCAN_SUCCESS,
+        Some(_) => 0,
+    }
+}
+
 /// tcpFStat of a direction at output.
 pub fn fstat(s: &TcpFlagsState, is_ip: bool, tcp: bool) -> u16 {
     if !is_ip {
@@ -127,4 +143,27 @@ pub fn fstat(s: &TcpFlagsState, is_ip: bool, tcp: bool) -> u16 {
         v |= fstat::WIN_INIT | s.opts.fstat_bits() | s.win.fstat_bits();
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags_of(raw: &[u8]) -> Flags {
+        let mut f = Flags::default();
+        for &r in raw {
+            let p = PacketInfo { tcp_flags: r, l4_proto: 6, l4_present: true, ..PacketInfo::default() };
+            f.update(&p, true, None);
+        }
+        f
+    }
+
+    #[test]
+    fn combinations_and_syn_retry() {
+        assert_eq!(flags_of(&[0x02, 0x10, 0x18, 0x11]).tcp_flags, 0x011b);
+        assert_eq!(flags_of(&[0x12]).tcp_flags, 0x0212);
+        assert_eq!(flags_of(&[0x00]).tcp_flags, 0x0800);
+        assert_eq!(flags_of(&[0x29]).tcp_flags & 0x8000, 0x8000);
+        assert_eq!(flags_of(&[0x02, 0x02]).anomaly & anomaly::SYN_RETRY, anomaly::SYN_RETRY);
+    }
 }

@@ -62,7 +62,6 @@ impl IpFields {
         if n <= 1 {
             self.min_ttl = p.ttl;
             self.max_ttl = p.ttl;
-            self.tos = p.tos;
         } else {
             self.min_ttl = self.min_ttl.min(p.ttl);
             self.max_ttl = self.max_ttl.max(p.ttl);
@@ -71,16 +70,23 @@ impl IpFields {
             }
         }
         self.last_ttl = p.ttl;
+        self.tos |= p.tos;
         if p.l3 == L3::Ipv4 {
             let id = p.ip_id as u16;
             if n > 1 {
-                // The ID is a 16-bit counter: the delta is taken modulo 2^16, and a step "back"
-                // of more than half the range is a wrap of the counter.
-                let d = id.wrapping_sub(self.last_id);
-                self.min_did = self.min_did.min(d);
-                self.max_did = self.max_did.max(d);
-                if id < self.last_id {
-                    self.flags |= if d < 0x8000 { f::ID_ROLLOVER } else { f::OUT_OF_ORDER };
+                // Tranalyzer2 takes the delta as a signed difference, compares it signed with the
+                // running extremes but keeps them as U16: a negative delta lands as its two's
+                // complement (43342 for −22194) and may then "beat" smaller positive ones. Kept,
+                // since that is what its columns contain.
+                let d = id as i32 - self.last_id as i32;
+                if d < self.min_did as i32 {
+                    self.min_did = d as u16;
+                }
+                if d > self.max_did as i32 {
+                    self.max_did = d as u16;
+                }
+                if d < 0 {
+                    self.flags |= f::ID_ROLLOVER;
                 }
             }
             self.last_id = id;
@@ -124,5 +130,23 @@ impl IpFields {
         w.text(&|o| write!(o, "0x{cpcl:02x}_0x{num:08x}"));
         w.text(&|o| o.write_str("0_0"));
         w.text(&|o| o.write_str("0x00000000_0x00000000"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_id_deltas_kept_as_u16() {
+        // B side of 1kxun.pcap's port-53623 conversation: golden min 43342, max 22189.
+        let mut ip = IpFields::default();
+        let mut p = PacketInfo { l3: L3::Ipv4, ..PacketInfo::default() };
+        for (n, id) in [0u16, 0x56ad, 0x56ae, 0x56af, 0x56b0, 0x56b1, 0x56b2, 0].iter().enumerate() {
+            p.ip_id = *id as u32;
+            ip.update(&p, n as u64 + 1);
+        }
+        assert_eq!((ip.min_did, ip.max_did), (43342, 22189));
+        assert_ne!(ip.flags & f::ID_ROLLOVER, 0);
     }
 }

@@ -109,13 +109,19 @@ impl TcpFlagsState {
             return;
         }
         self.opts.update(p, ts_ns);
-        let ws_agreed = self.opts.ws.is_some() && opp.as_deref().is_none_or(|o| o.opts.ws.is_some());
-        self.win.update(p, if ws_agreed { self.opts.ws.unwrap_or(0) } else { 0 });
-        self.seq.update(p, opp.as_deref().map(|o| &o.seq));
+        if let Some(o) = opp.as_deref_mut() {
+            if self.opts.ws.is_some() && o.opts.ws.is_some() && !self.opts.ws_agreed {
+                self.opts.ws_agreed = true;
+                o.opts.ws_agreed = true;
+            }
+        }
+        let shift = if self.opts.ws_agreed { self.opts.ws.unwrap_or(0) } else { 0 };
+        self.win.update(p, shift);
+        self.flags.anomaly |= self.seq.update(p, opp.as_deref().map(|o| &o.seq));
     }
 }
 
-pub fn write(rec: &FlowRecord, w: &mut dyn ValueSink) {
+pub fn write(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSink) {
     let s = &rec.tcpf;
     let is_ip = rec.stat & (flowstat::IPV4_FLOW | flowstat::IPV6_FLOW) != 0;
     let tcp = rec.key.l4_proto == 6 && is_ip;
@@ -124,7 +130,8 @@ pub fn write(rec: &FlowRecord, w: &mut dyn ValueSink) {
     s.seq.write_seq(w);
     s.win.write(rec.stats.pkts, w);
     w.hex(s.flags.tcp_flags as u64, 4);
-    w.hex(s.flags.anomaly as u64, 4);
+    let scan = if tcp { flags::scan_bits(rec, opp) } else { 0 };
+    w.hex((s.flags.anomaly | scan) as u64, 4);
     // JA4T is under the FoxIO licence (not open source for commercial use): not computed.
     w.short_str("-");
     s.opts.write(w);

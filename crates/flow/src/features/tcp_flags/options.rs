@@ -14,6 +14,8 @@ pub struct Options {
     mss: u16,
     /// Window-scale shift from this direction's options, once seen.
     pub ws: Option<u8>,
+    /// Both directions sent the window-scale option: windows are scaled from then on.
+    pub ws_agreed: bool,
     mp_types: u16,
     mp_flags: u8,
     mp_addr_id: u8,
@@ -63,8 +65,11 @@ impl Options {
 
     pub fn fstat_bits(&self) -> u16 {
         let mut v = 0;
-        if self.count > 0 {
+        if self.ts_first.is_some() {
             v |= fstat::OPT_INIT;
+        }
+        if self.ws_agreed {
+            v |= fstat::WS_USED;
         }
         if self.corrupt {
             v |= fstat::OPT_CORRUPT;
@@ -72,7 +77,7 @@ impl Options {
         if self.ts_decreasing {
             v |= fstat::TS_DECREASING;
         }
-        if self.kinds & (1 << 4 | 1 << 5) != 0 {
+        if self.kinds & (1 << 5) != 0 {
             v |= fstat::SACK;
         }
         if self.mp_types != 0 {
@@ -86,7 +91,7 @@ impl Options {
         w.uint(self.count as u64);
         w.hex(self.kinds as u64, 8);
         w.uint(self.mss as u64);
-        w.uint(self.ws.map_or(0, |s| 1u64 << s.min(14)));
+        w.uint(if self.ws_agreed { self.ws.map_or(0, |s| 1u64 << s.min(14)) } else { 0 });
         w.hex(self.mp_types as u64, 4);
         w.hex(self.mp_flags as u64, 2);
         w.uint(self.mp_addr_id as u64);

@@ -31,9 +31,6 @@ impl Window {
     pub fn update(&mut self, p: &PacketInfo, shift: u8) {
         let raw = p.tcp_win as u32;
         let win = if p.tcp_flags & 0x02 != 0 { raw } else { raw << shift.min(14) };
-        if shift > 0 {
-            self.fstat |= fstat::WS_USED;
-        }
         if self.pkts == 0 {
             self.init = win;
             self.min = win;
@@ -53,13 +50,15 @@ impl Window {
                 0
             };
             if dir != 0 {
-                if self.dir != 0 && dir != self.dir {
+                // Tranalyzer2's direction starts as "down": a first change upwards counts.
+                let prev = if self.dir == 0 { 2 } else { self.dir };
+                if dir != prev {
                     self.chg_dir = self.chg_dir.saturating_add(1);
                 }
                 self.dir = dir;
             }
         }
-        if win < WINMIN {
+        if win < WINMIN && p.tcp_flags & 0x04 == 0 {
             self.below_min += 1;
         }
         self.pkts += 1;
@@ -67,7 +66,7 @@ impl Window {
     }
 
     pub fn fstat_bits(&self) -> u16 {
-        self.fstat | if self.dir == 1 { fstat::WIN_UP } else { 0 }
+        self.fstat | if self.up > 0 { fstat::WIN_UP } else { 0 }
     }
 
     pub fn write(&self, pkts: u64, w: &mut dyn ValueSink) {
