@@ -5,6 +5,7 @@ use netanom_wire::PacketInfo;
 use crate::features::basic_flow::HdrDescs;
 use crate::features::basic_stats::BasicStats;
 use crate::features::conn_stat::ConnCounts;
+use crate::features::icmp_decode::IcmpState;
 use crate::features::mac_recorder::MacPairs;
 use crate::key::FlowKey;
 use crate::tcp_state::TcpState;
@@ -38,6 +39,7 @@ pub struct FlowRecord {
     pub macs: MacPairs,
     pub stats: BasicStats,
     pub tcp: TcpState,
+    pub icmp: IcmpState,
     /// tcpStates anomalies of this direction's packets.
     pub tcp_af: u8,
     /// Filled in by the connStat stage when the record ends.
@@ -98,6 +100,9 @@ impl FlowRecord {
             self.macs.record(&p.src_mac, &p.dst_mac);
         }
         self.stats.update(ts_ns, p.l7_len, p.pad_len);
+        if p.l4_proto == 1 || p.l4_proto == 58 {
+            self.icmp.update(p);
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod basic_flow;
 pub mod basic_stats;
 pub mod conn_stat;
+pub mod icmp_decode;
 pub mod mac_recorder;
 pub mod port_classifier;
 pub mod tcp_states;
@@ -22,6 +23,7 @@ pub const COLUMN_GROUPS: &[(&str, &[Column])] = &[
     ("portClassifier", port_classifier::COLUMNS),
     ("basicStats", basic_stats::COLUMNS),
     ("tcpStates", tcp_states::COLUMNS),
+    ("icmpDecode", icmp_decode::COLUMNS),
     ("connStat", conn_stat::COLUMNS),
 ];
 
@@ -37,5 +39,6 @@ pub fn write_row(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSi
     port_classifier::write(rec, w);
     basic_stats::write(rec, opp, w);
     tcp_states::write(rec, w);
+    icmp_decode::write(rec, opp, w);
     conn_stat::write(rec, w);
 }
