@@ -14,6 +14,28 @@ const MIN_ROWS_PRESENT_PCT: f64 = 99.0;
 /// Share of joined golden rows on which each basicFlow/macRecorder/portClassifier/basicStats
 /// column (headers.txt's first 45: dir … bytAsm, less the legitimately different ones) must agree.
 const MIN_CORE_COLUMN_AGREEMENT_PCT: f64 = 99.0;
+/// Share of joined golden rows on which each tcpStates, icmpDecode and connStat column must agree.
+const MIN_PLUGIN_COLUMN_AGREEMENT_PCT: f64 = 99.0;
+/// Those columns below that target, each held to (a little under) the figure measured; the residue
+/// is explained in docs/compatibility.md.
+const BELOW_TARGET: &[(&str, f64)] = &[
+    ("tcpStatesAFlags", 97.5), // measured 97.94%
+    ("connSipDprt", 97.5),     // 97.80%
+    ("connF", 97.0),           // 97.30%
+    ("connG", 97.5),           // 98.02%
+    ("connNumPCnt", 89.0),     // 89.34%
+    ("connNumBCnt", 87.5),     // 88.02%
+];
+
+/// The tcpStates, icmpDecode and connStat columns (arpDecode's are not implemented yet).
+fn plugin_columns() -> Vec<&'static str> {
+    let names: Vec<_> = t2compare::columns::table_names().collect();
+    let at = |n: &str| names.iter().position(|c| *c == n).expect("column in headers.txt");
+    let mut cols = names[at("tcpStatesAFlags")..=at("icmpPFindex")].to_vec();
+    cols.extend_from_slice(&names[at("connSip")..]);
+    cols
+}
+
 /// The sets compared (≈1300 small captures).
 const SETS: &[&str] = &["ndpi-tests", "zeek-traces"];
 /// Captures run at once (the machines have 2 cores).
@@ -65,6 +87,13 @@ fn flow_table_agrees_with_t2_golden() {
         let pct = strict.column_stat(col).map_or(0.0, |c| c.agreement_pct);
         if pct < MIN_CORE_COLUMN_AGREEMENT_PCT {
             failures.push(format!("column {col}: {pct:.2}% < {MIN_CORE_COLUMN_AGREEMENT_PCT}%"));
+        }
+    }
+    for col in plugin_columns() {
+        let pct = strict.column_stat(col).map_or(0.0, |c| c.agreement_pct);
+        let floor = BELOW_TARGET.iter().find(|(c, _)| *c == col).map_or(MIN_PLUGIN_COLUMN_AGREEMENT_PCT, |(_, f)| *f);
+        if pct < floor {
+            failures.push(format!("column {col}: {pct:.2}% < {floor}%"));
         }
     }
     assert!(failures.is_empty(), "flow table vs T2 golden:\n  {}", failures.join("\n  "));
