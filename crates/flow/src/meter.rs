@@ -529,6 +529,7 @@ impl FlowMeter {
                 // Release the spilled vectors now rather than when the slot is reused.
                 r.hdrs = Default::default();
                 r.macs = Default::default();
+                r.arp = None;
                 self.free.push(s);
                 self.live -= 1;
             }

@@ -2,6 +2,7 @@
 
 use netanom_wire::PacketInfo;
 
+use crate::features::arp_decode::{self, ArpState};
 use crate::features::basic_flow::HdrDescs;
 use crate::features::basic_stats::BasicStats;
 use crate::features::conn_stat::ConnCounts;
@@ -40,6 +41,8 @@ pub struct FlowRecord {
     pub stats: BasicStats,
     pub tcp: TcpState,
     pub icmp: IcmpState,
+    /// arpDecode state, for ARP flows only.
+    pub arp: Option<Box<ArpState>>,
     /// tcpStates anomalies of this direction's packets.
     pub tcp_af: u8,
     /// Filled in by the connStat stage when the record ends.
@@ -102,6 +105,9 @@ impl FlowRecord {
         self.stats.update(ts_ns, p.l7_len, p.pad_len);
         if p.l4_proto == 1 || p.l4_proto == 58 {
             self.icmp.update(p);
+        }
+        if p.l3 == netanom_wire::L3::None {
+            arp_decode::update(&mut self.arp, p);
         }
     }
 }

@@ -5,6 +5,7 @@
 //! [`FlowRecord`](crate::FlowRecord), its columns to [`COLUMN_GROUPS`] and its writer to
 //! [`write_row`].
 
+pub mod arp_decode;
 pub mod basic_flow;
 pub mod basic_stats;
 pub mod conn_stat;
@@ -24,6 +25,7 @@ pub const COLUMN_GROUPS: &[(&str, &[Column])] = &[
     ("basicStats", basic_stats::COLUMNS),
     ("tcpStates", tcp_states::COLUMNS),
     ("icmpDecode", icmp_decode::COLUMNS),
+    ("arpDecode", arp_decode::COLUMNS),
     ("connStat", conn_stat::COLUMNS),
 ];
 
@@ -40,5 +42,6 @@ pub fn write_row(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSi
     basic_stats::write(rec, opp, w);
     tcp_states::write(rec, w);
     icmp_decode::write(rec, opp, w);
+    arp_decode::write(rec, w);
     conn_stat::write(rec, w);
 }
