@@ -62,8 +62,9 @@ impl Ended {
     /// Position in the single-threaded output.
     fn order(&self) -> (u64, Phase, u64, u8, u64, u64) {
         match (self.phase, self.how.reason) {
-            (_, EndReason::Flushed) => (u64::MAX, Phase::Expire, 0, 0, 0, self.a.flow_ind),
-            (Phase::Expire, _) => (self.seq, self.phase, self.how.deadline_ns, self.how.class, self.how.link_seq, 0),
+            (_, EndReason::Flushed) => (u64::MAX, Phase::Expire, self.how.link_seq, 0, 0, 0),
+            // Timed-out flows end in order of their last packet (one packet per sequence number).
+            (Phase::Expire, _) => (self.seq, self.phase, self.how.link_seq, 0, 0, 0),
             // Only the shard that owns the packet ends flows in this phase: keep its order.
             (Phase::Packet, _) => (self.seq, self.phase, 0, 0, 0, 0),
         }

@@ -17,8 +17,9 @@ const CLASSES: usize = 6;
 
 /// Why and when a conversation left the table. The fields after `reason` order conversations
 /// that end at the same moment: a timed-out conversation ends when its second direction times
-/// out, and directions time out by (deadline, timeout class, position in the class's list), which
-/// is what lets flow tables built in shards be merged into exactly the single-threaded order.
+/// out (or at the first one, when the other has timed out by then too), and directions time out in
+/// order of their last packet (`link_seq`), which is what lets flow tables built in shards be
+/// merged into exactly the single-threaded order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Ending {
     pub reason: EndReason,
@@ -26,7 +27,7 @@ pub struct Ending {
     pub deadline_ns: u64,
     /// Its timeout class (0 idle, then the TCP states).
     pub class: u8,
-    /// Sequence number of the packet that last placed it in its class's list.
+    /// Sequence number of its last packet (its place in the LRU order).
     pub link_seq: u64,
 }
 
@@ -330,17 +331,21 @@ impl FlowMeter {
 
     /// Ends every flow still in the table (end of input), in creation order, and empties it.
     pub fn finish(&mut self, sink: &mut dyn FlowSink) {
-        // Sort keys held inline: sorting slots by fields of their records would chase a cache
-        // miss per comparison on a big table.
-        let mut order: Vec<(u64, bool, u32)> =
-            self.index.values().map(|&s| (self.recs[s as usize].flow_ind, self.recs[s as usize].is_b, s)).collect();
+        // Like a timeout of everything: pairs end in the LRU order of their least recently
+        // active direction. Sort keys held inline: sorting slots by fields of their records
+        // would chase a cache miss per comparison on a big table.
+        let recs = &self.recs;
+        let mut order: Vec<(u64, u32)> = self
+            .index
+            .values()
+            .filter_map(|&s| {
+                let r = &recs[s as usize];
+                let older = r.opposite != NIL && recs[r.opposite as usize].link_seq < r.link_seq;
+                (!older).then_some((r.link_seq, s))
+            })
+            .collect();
         order.sort_unstable();
-        for &(_, is_b, s) in &order {
-            // the A side reports the pair; a lone B row reports itself
-            let r = &self.recs[s as usize];
-            if is_b && r.opposite != NIL {
-                continue;
-            }
+        for &(_, s) in &order {
             self.counters.flushed_at_end += 1;
             let how = self.ending(EndReason::Flushed, s);
             self.report_pair(s, how, sink);
@@ -365,16 +370,19 @@ impl FlowMeter {
             return;
         }
         loop {
-            // The earliest deadline among the class tails goes first, so flows end in time order.
+            // Tranalyzer2 walks its LRU list from the least recently active flow and ends every
+            // one that has timed out: among the timed-out class tails, the one whose last packet
+            // is oldest goes first (each class list is in order of recency).
             let mut best: Option<(u64, u32)> = None;
             for c in 0..CLASSES {
                 let t = self.tails[c];
                 if t == NIL {
                     continue;
                 }
-                let deadline = self.recs[t as usize].clock_ns.saturating_add(self.timeouts[c]);
-                if deadline < now_ns && best.is_none_or(|(d, _)| deadline < d) {
-                    best = Some((deadline, t));
+                let r = &self.recs[t as usize];
+                let deadline = r.clock_ns.saturating_add(self.timeouts[c]);
+                if deadline < now_ns && best.is_none_or(|(s, _)| r.link_seq < s) {
+                    best = Some((r.link_seq, t));
                 }
             }
             let Some((_, slot)) = best else { break };
@@ -522,6 +530,7 @@ impl FlowMeter {
                 // Release the spilled vectors now rather than when the slot is reused.
                 r.hdrs = Default::default();
                 r.macs = Default::default();
+                r.arp = None;
                 self.free.push(s);
                 self.live -= 1;
             }
@@ -583,7 +592,8 @@ impl FlowMeter {
         {
             let r = &mut self.recs[slot as usize];
             r.list = class as u8;
-            r.link_seq = self.seq;
+            // link_seq stays the sequence number of its own last packet: its place in the LRU order.
+            
             r.prev = prev;
             r.next = next;
         }

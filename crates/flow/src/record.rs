@@ -2,10 +2,12 @@
 
 use netanom_wire::PacketInfo;
 
+use crate::features::arp_decode::{self, ArpState};
 use crate::features::basic_flow::HdrDescs;
 use crate::features::basic_stats::BasicStats;
 use crate::features::conn_stat::ConnCounts;
 use crate::features::first_payload::FirstPayload;
+use crate::features::icmp_decode::IcmpState;
 use crate::features::mac_recorder::MacPairs;
 use crate::features::tcp_flags::TcpFlagsState;
 use crate::key::FlowKey;
@@ -41,6 +43,9 @@ pub struct FlowRecord {
     pub stats: BasicStats,
     pub tcp: TcpState,
     pub tcpf: TcpFlagsState,
+    pub icmp: IcmpState,
+    /// arpDecode state, for ARP flows only.
+    pub arp: Option<Box<ArpState>>,
     /// tcpStates anomalies of this direction's packets.
     pub tcp_af: u8,
     /// Filled in by the connStat stage when the record ends.
@@ -108,6 +113,12 @@ impl FlowRecord {
         self.first_payload.update(p);
         self.mac_ip_conflict |= p.mac_ip_conflict;
         self.tcpf.update(ts_ns, p, self.stats.pkts, opp.map(|o| &mut o.tcpf));
+        if p.l4_proto == 1 || p.l4_proto == 58 {
+            self.icmp.update(p);
+        }
+        if p.l3 == netanom_wire::L3::None {
+            arp_decode::update(&mut self.arp, p);
+        }
     }
 }
 

@@ -5,11 +5,13 @@
 //! [`FlowRecord`](crate::FlowRecord), its columns to [`COLUMN_GROUPS`] and its writer to
 //! [`write_row`].
 
+pub mod arp_decode;
 pub mod basic_flow;
 pub mod basic_stats;
 pub mod conn_stat;
 pub mod first_payload;
 pub mod mac_ip;
+pub mod icmp_decode;
 pub mod mac_recorder;
 pub mod port_classifier;
 pub mod tcp_flags;
@@ -26,6 +28,8 @@ pub const COLUMN_GROUPS: &[(&str, &[Column])] = &[
     ("basicStats", basic_stats::COLUMNS),
     ("tcpFlags", tcp_flags::COLUMNS),
     ("tcpStates", tcp_states::COLUMNS),
+    ("icmpDecode", icmp_decode::COLUMNS),
+    ("arpDecode", arp_decode::COLUMNS),
     ("connStat", conn_stat::COLUMNS),
     // netanom's own columns come after every Tranalyzer2 plugin's.
     ("netanomPayload", first_payload::COLUMNS),
@@ -45,6 +49,8 @@ pub fn write_row(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSi
     basic_stats::write(rec, opp, w);
     tcp_flags::write(rec, opp, w);
     tcp_states::write(rec, w);
+    icmp_decode::write(rec, opp, w);
+    arp_decode::write(rec, w);
     conn_stat::write(rec, w);
     first_payload::write(rec, w);
     mac_ip::write(rec, w);
