@@ -4,9 +4,10 @@ use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use netanom_engine::labels::{Labeller, LABEL_COLUMNS};
 use netanom_engine::{run_flows, FlowJob, Input, Progress, RunReport};
 use netanom_flow::features::{self, COLUMN_GROUPS};
-use netanom_flow::{FlowRecord, FlowSink, MeterConfig};
+use netanom_flow::{Ending, FlowRecord, FlowSink, MeterConfig};
 use netanom_output::{Destination, Format, TableMeta, TableWriter};
 
 use crate::progress::ProgressBar;
@@ -64,6 +65,15 @@ pub struct FlowsArgs {
     #[arg(long)]
     pub no_mmap: bool,
 
+    /// Load anomaly rules from this TOML file, merged over the built-in set: a rule with a default
+    /// rule's name replaces it (`enabled = false` switches it off), others are added.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_labels")]
+    pub rules: Option<PathBuf>,
+
+    /// Do not add the `anomaly` and `anomalyRules` label columns.
+    #[arg(long)]
+    pub no_labels: bool,
+
     /// No end report and no progress bar on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -108,24 +118,50 @@ fn default_output(inputs: &[Input], format: Format) -> String {
 /// the run early rather than being lost.
 struct RowWriter {
     table: Option<Box<dyn TableWriter>>,
+    labeller: Option<Labeller>,
     error: Option<io::Error>,
+}
+
+impl RowWriter {
+    fn row(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>, due_ns: u64) -> io::Result<()> {
+        let Some(t) = self.table.as_mut() else { return Ok(()) };
+        match self.labeller.as_mut() {
+            Some(l) => {
+                l.label(rec, opp, due_ns);
+                t.row(&mut |w| {
+                    features::write_row(rec, opp, w);
+                    l.write(w);
+                })
+            }
+            None => t.row(&mut |w| features::write_row(rec, opp, w)),
+        }
+    }
 }
 
 impl FlowSink for RowWriter {
     fn flow(&mut self, first: &FlowRecord, second: Option<&FlowRecord>) {
-        let Some(t) = self.table.as_mut() else { return };
-        let mut res = t.row(&mut |w| features::write_row(first, second, w));
+        self.write_pair(first, second, u64::MAX);
+    }
+
+    fn flow_ended(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, how: &Ending) {
+        self.write_pair(first, second, how.deadline_ns);
+    }
+
+    fn is_closed(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+impl RowWriter {
+    fn write_pair(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, due_ns: u64) {
+        let mut res = self.row(first, second, due_ns);
         if let (Ok(()), Some(b)) = (&res, second) {
-            res = t.row(&mut |w| features::write_row(b, Some(first), w));
+            res = self.row(b, Some(first), due_ns);
         }
         if let Err(e) = res {
             self.error = Some(e);
             self.table = None;
         }
-    }
-
-    fn is_closed(&self) -> bool {
-        self.error.is_some()
     }
 }
 
@@ -151,19 +187,32 @@ pub fn run(a: FlowsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         t2_version: netanom_flow::T2_VERSION.to_string(),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
     };
-    let columns: Vec<_> = features::columns().copied().collect();
+    let mut columns: Vec<_> = features::columns().copied().collect();
+    let observer = netanom_engine::observe::Observer::shared();
+    let labeller = if a.no_labels {
+        None
+    } else {
+        let user = a.rules.as_ref().map(netanom_rules::RuleSet::from_file).transpose()?;
+        Some(Labeller::defaults_with(user, &columns)?.with_observer(observer.clone()))
+    };
+    let mut groups: Vec<(&str, usize)> = COLUMN_GROUPS.iter().map(|(n, c)| (*n, c.len())).collect();
+    if labeller.is_some() {
+        columns.extend_from_slice(LABEL_COLUMNS);
+        groups.push(("anomalyLabels", LABEL_COLUMNS.len()));
+    }
     if let (Destination::File(p), false, Format::T2 | Format::Csv) = (&dest, a.no_headers_file, a.format) {
-        let groups: Vec<(&str, usize)> = COLUMN_GROUPS.iter().map(|(n, c)| (*n, c.len())).collect();
         let hp = netanom_output::headers_path(p);
         netanom_output::write_headers(&hp, &columns, &groups, &meta)?;
     }
     let table = netanom_output::open(a.format, &dest, columns, &meta)?;
-    let mut sink = RowWriter { table: Some(table), error: None };
+    let mut sink = RowWriter { table: Some(table), labeller, error: None };
 
     let show_progress = !a.quiet && io::stderr().is_terminal();
     let mut bar = ProgressBar::new(show_progress);
-    let job = FlowJob { inputs, meter, mmap: !a.no_mmap, threads: a.threads as usize };
-    let report = run_flows(&job, &mut sink, &mut |p: &Progress| bar.update(p))?;
+    let observer = sink.labeller.is_some().then_some(observer);
+    let job = FlowJob { inputs, meter, mmap: !a.no_mmap, threads: a.threads as usize, observer };
+    let mut report = run_flows(&job, &mut sink, &mut |p: &Progress| bar.update(p))?;
+    report.labels = sink.labeller.as_ref().map(Labeller::report);
     bar.finish();
 
     let write_result = match (sink.error.take(), sink.table.take()) {

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use t2compare::columns::{core_columns, is_legit_different};
+use t2compare::columns::{core_columns, is_legit_different, tcpflags_columns};
 use t2compare::run::DEFAULT_TIMEOUT;
 use t2compare::{DiffOptions, RunOptions, Shared};
 
@@ -14,6 +14,36 @@ const MIN_ROWS_PRESENT_PCT: f64 = 99.0;
 /// Share of joined golden rows on which each basicFlow/macRecorder/portClassifier/basicStats
 /// column (headers.txt's first 45: dir … bytAsm, less the legitimately different ones) must agree.
 const MIN_CORE_COLUMN_AGREEMENT_PCT: f64 = 99.0;
+/// Share of joined golden rows on which each tcpFlags column (headers.txt's 46–97, tcpFStat …
+/// tcpRTTAckJitAvg) must agree, except the ones listed in [`TCPFLAGS_BELOW_TARGET`].
+const MIN_TCPFLAGS_COLUMN_AGREEMENT_PCT: f64 = 99.0;
+/// tcpFlags columns not yet at the target, with the floor each is held to (a little under the
+/// agreement measured when the floor was set, so that a regression fails). The residues are
+/// explained in docs/compatibility.md ("tcpFlags"); tcpJA4T is not computed (licence) and is
+/// reported apart by t2compare.
+const TCPFLAGS_BELOW_TARGET: &[(&str, f64)] = &[
+    ("ipFlags", 91.0),
+    ("tcpFStat", 97.5),
+    ("tcpSeqSntBytes", 82.5),
+    ("tcpSeqFaultCnt", 97.5),
+    ("tcpPSeqCnt", 97.0),
+    ("tcpFlwLssAckRcvdBytes", 97.0),
+    ("tcpAckFaultCnt", 95.5),
+    ("tcpBFlgtMx", 89.0),
+    ("tcpWinSzChgDirCnt", 93.5),
+    ("tcpAnomaly", 93.0),
+    ("tcpWS", 86.5),
+    ("tcpEcI", 75.0),
+    ("tcpUtm", 75.0),
+    ("tcpBtm", 72.0),
+    ("tcpSSASAATrip", 87.0),
+    ("tcpRTTAckTripMin", 87.0),
+    ("tcpRTTAckTripMax", 76.0),
+    ("tcpRTTAckTripAvg", 66.5),
+    ("tcpRTTAckTripJitAvg", 62.0),
+    ("tcpRTTSseqAA", 46.5),
+    ("tcpRTTAckJitAvg", 78.5),
+];
 /// The sets compared (≈1300 small captures).
 const SETS: &[&str] = &["ndpi-tests", "zeek-traces"];
 /// Captures run at once (the machines have 2 cores).
@@ -65,6 +95,16 @@ fn flow_table_agrees_with_t2_golden() {
         let pct = strict.column_stat(col).map_or(0.0, |c| c.agreement_pct);
         if pct < MIN_CORE_COLUMN_AGREEMENT_PCT {
             failures.push(format!("column {col}: {pct:.2}% < {MIN_CORE_COLUMN_AGREEMENT_PCT}%"));
+        }
+    }
+    for col in tcpflags_columns().into_iter().filter(|c| !is_legit_different(c)) {
+        let pct = strict.column_stat(col).map_or(0.0, |c| c.agreement_pct);
+        let floor = TCPFLAGS_BELOW_TARGET
+            .iter()
+            .find(|(n, _)| *n == col)
+            .map_or(MIN_TCPFLAGS_COLUMN_AGREEMENT_PCT, |(_, f)| *f);
+        if pct < floor {
+            failures.push(format!("column {col}: {pct:.2}% < {floor}%"));
         }
     }
     assert!(failures.is_empty(), "flow table vs T2 golden:\n  {}", failures.join("\n  "));

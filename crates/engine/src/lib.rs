@@ -12,6 +12,8 @@
 //! ```
 
 mod inputs;
+pub mod labels;
+pub mod observe;
 mod report;
 mod run;
 mod sharded;

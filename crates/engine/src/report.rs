@@ -53,6 +53,8 @@ pub struct RunReport {
     pub rows: u64,
     pub elapsed_s: f64,
     pub packets_per_s: f64,
+    /// Anomaly labels, when rows were labelled (filled in by the caller that labelled them).
+    pub labels: Option<crate::labels::LabelReport>,
 }
 
 impl RunReport {
@@ -133,6 +135,17 @@ impl RunReport {
             writeln!(s, "    IP fragments without their first fragment: {}", c.orphan_fragments)?;
         }
         writeln!(s, "    most flows in the table at once: {}", c.peak_flows)?;
+        if let Some(l) = &self.labels {
+            writeln!(s, "  anomalous rows    {} of {} (rules that fired, rows each):", l.anomalous_rows, l.rows)?;
+            for r in l.rules.iter().filter(|r| r.rows > 0) {
+                writeln!(s, "    {:<28} {:>9}  {}", r.name, r.rows, r.severity)?;
+            }
+            let quiet = l.rules.iter().filter(|r| r.rows == 0).count();
+            writeln!(s, "    ({quiet} other rules enabled, none fired)")?;
+            if !l.skipped_rules.is_empty() {
+                writeln!(s, "    default rules skipped (their columns are not in this build): {}", l.skipped_rules.join(", "))?;
+            }
+        }
         writeln!(s, "  elapsed           {:.3} s ({:.2} M packets/s)", self.elapsed_s, self.packets_per_s / 1e6)?;
         Ok(())
     }

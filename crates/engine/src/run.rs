@@ -6,6 +6,7 @@ use std::time::Instant;
 use netanom_capture::{CaptureError, CaptureReader, ReadEvent};
 use std::sync::atomic::Ordering;
 
+use netanom_flow::features::conn_stat::ConnStage;
 use netanom_flow::{Ending, FlowMeter, FlowRecord, FlowSink, MeterConfig};
 use netanom_wire::{dissect, flowstat, PacketInfo};
 
@@ -24,11 +25,13 @@ pub struct FlowJob {
     /// Flow-table threads (default 1). More shard the table by address pair; the output is the
     /// same (see the `sharded` module for the two documented exceptions).
     pub threads: usize,
+    /// Shown every packet before the flow table (netanom's per-source aggregation for rules).
+    pub observer: Option<crate::observe::SharedObserver>,
 }
 
 impl FlowJob {
     pub fn new(inputs: Vec<Input>) -> FlowJob {
-        FlowJob { inputs, meter: MeterConfig::default(), mmap: true, threads: 1 }
+        FlowJob { inputs, meter: MeterConfig::default(), mmap: true, threads: 1, observer: None }
     }
 }
 
@@ -74,22 +77,25 @@ pub fn run_flows(
     let start = Instant::now();
     let inputs = expand_inputs(&job.inputs)?;
     let mut report = RunReport::default();
-    let mut state = LoopState::default();
+    let mut state = LoopState { observer: job.observer.clone(), ..LoopState::default() };
     let (conversations, rows, counters);
     if job.threads <= 1 {
         let mut meter = FlowMeter::new(job.meter.clone());
         let mut counting = CountingSink { inner: sink, conversations: 0, rows: 0 };
+        let mut stage = ConnStage::new(&mut counting);
         for (i, e) in inputs.iter().enumerate() {
-            if counting.is_closed() {
+            if stage.is_closed() {
                 break;
             }
             let mut feed = |ts: u64, p: &PacketInfo| {
-                meter.packet(ts, p, &mut counting);
-                counting.is_closed()
+                meter.packet(ts, p, &mut stage);
+                stage.packet(p);
+                stage.is_closed()
             };
             report.files.push(read_one(e, job.mmap, (i, inputs.len()), &mut feed, &mut state, progress));
         }
-        meter.finish(&mut counting);
+        meter.finish(&mut stage);
+        drop(stage);
         (conversations, rows, counters) = (counting.conversations, counting.rows, meter.counters().clone());
     } else {
         let mut counting = CountingSink { inner: sink, conversations: 0, rows: 0 };
@@ -143,6 +149,7 @@ struct LoopState {
     link_types: Vec<(u32, u64)>,
     skipped: Vec<(&'static str, u64)>,
     info: PacketInfo,
+    observer: Option<crate::observe::SharedObserver>,
 }
 
 impl LoopState {
@@ -189,6 +196,14 @@ impl FlowSink for CountingSink<'_> {
         self.conversations += 1;
         self.rows += 1 + second.is_some() as u64;
         self.inner.flow_ended(first, second, how);
+    }
+    fn flow_ended_mut(&mut self, first: &mut FlowRecord, second: Option<&mut FlowRecord>, how: &Ending) {
+        self.conversations += 1;
+        self.rows += 1 + second.is_some() as u64;
+        self.inner.flow_ended_mut(first, second, how);
+    }
+    fn flow_created(&mut self, rec: &FlowRecord) {
+        self.inner.flow_created(rec);
     }
     fn is_closed(&self) -> bool {
         self.inner.is_closed()
@@ -249,6 +264,13 @@ fn read_one(
                     Ok(()) => {
                         if st.info.flow_stat & SNAPPED != 0 {
                             st.snapped += 1;
+                        }
+                        if let Some(o) = &st.observer {
+                            if crate::observe::Observer::wants(&st.info) {
+                                // A poisoned lock only means another thread panicked; keep going.
+                                let mut o = o.lock().unwrap_or_else(|e| e.into_inner());
+                                o.packet(p.ts_ns, &mut st.info);
+                            }
                         }
                         if feed(p.ts_ns, &st.info) {
                             stopped = true;

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
+use netanom_flow::features::conn_stat::{packet_source, ConnKey, ConnStat, IpKey};
 use netanom_flow::{EndReason, Ending, FlowMeter, FlowRecord, FlowSink, MeterConfig, MeterCounters};
 use netanom_wire::{PacketInfo, L3};
 
@@ -61,12 +62,21 @@ impl Ended {
     /// Position in the single-threaded output.
     fn order(&self) -> (u64, Phase, u64, u8, u64, u64) {
         match (self.phase, self.how.reason) {
-            (_, EndReason::Flushed) => (u64::MAX, Phase::Expire, 0, 0, 0, self.a.flow_ind),
-            (Phase::Expire, _) => (self.seq, self.phase, self.how.deadline_ns, self.how.class, self.how.link_seq, 0),
+            (_, EndReason::Flushed) => (u64::MAX, Phase::Expire, self.how.link_seq, 0, 0, 0),
+            // Timed-out flows end in order of their last packet (one packet per sequence number).
+            (Phase::Expire, _) => (self.seq, self.phase, self.how.link_seq, 0, 0, 0),
             // Only the shard that owns the packet ends flows in this phase: keep its order.
             (Phase::Packet, _) => (self.seq, self.phase, 0, 0, 0, 0),
         }
     }
+}
+
+/// What the connStat stage needs to see in input order besides the ends: record creations and
+/// packets, each at the sequence number of its packet (a creation goes before its packet).
+#[derive(Debug, Clone, Copy)]
+enum ConnEvent {
+    Created(ConnKey),
+    Packet(IpKey, u32),
 }
 
 /// What a shard sends back for one batch (or, last, for the end of input).
@@ -74,6 +84,8 @@ struct ShardResult {
     /// Provisional numbers of the conversations created, in order.
     created: Vec<u64>,
     ended: Vec<Ended>,
+    /// In order of sequence number.
+    events: Vec<(u64, ConnEvent)>,
     /// Only in the last result.
     counters: Option<MeterCounters>,
 }
@@ -82,6 +94,7 @@ struct ShardSink {
     seq: u64,
     phase: Phase,
     ended: Vec<Ended>,
+    events: Vec<(u64, ConnEvent)>,
 }
 
 impl FlowSink for ShardSink {
@@ -90,6 +103,11 @@ impl FlowSink for ShardSink {
     }
     fn flow_ended(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, how: &Ending) {
         self.ended.push(Ended { seq: self.seq, phase: self.phase, how: *how, a: first.clone(), b: second.cloned() });
+    }
+    fn flow_created(&mut self, rec: &FlowRecord) {
+        if let Some(k) = ConnKey::of(rec) {
+            self.events.push((self.seq, ConnEvent::Created(k)));
+        }
     }
 }
 
@@ -157,7 +175,7 @@ impl Dispatcher {
 
 fn shard_main(cfg: MeterConfig, input: Receiver<Batch>, output: SyncSender<ShardResult>, spare: SyncSender<Batch>) {
     let mut meter = FlowMeter::new_shard(cfg);
-    let mut sink = ShardSink { seq: 0, phase: Phase::Expire, ended: Vec::new() };
+    let mut sink = ShardSink { seq: 0, phase: Phase::Expire, ended: Vec::new(), events: Vec::new() };
     for mut batch in input {
         let mut created = Vec::new();
         let mut mine = batch.mine.iter().peekable();
@@ -171,11 +189,19 @@ fn shard_main(cfg: MeterConfig, input: Receiver<Batch>, output: SyncSender<Shard
                 if meter.packet_seq(seq, ts, p, &mut sink) {
                     created.push(seq + 1);
                 }
+                if let Some(src) = packet_source(p) {
+                    sink.events.push((seq, ConnEvent::Packet(src, p.l7_len)));
+                }
             }
         }
         batch.ts.clear();
         batch.mine.clear();
-        let result = ShardResult { created, ended: std::mem::take(&mut sink.ended), counters: None };
+        let result = ShardResult {
+            created,
+            ended: std::mem::take(&mut sink.ended),
+            events: std::mem::take(&mut sink.events),
+            counters: None,
+        };
         if output.send(result).is_err() {
             return;
         }
@@ -186,6 +212,7 @@ fn shard_main(cfg: MeterConfig, input: Receiver<Batch>, output: SyncSender<Shard
     let last = ShardResult {
         created: Vec::new(),
         ended: std::mem::take(&mut sink.ended),
+        events: Vec::new(),
         counters: Some(meter.counters().clone()),
     };
     let _ = output.send(last);
@@ -199,9 +226,13 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, sink: &mut (dyn FlowSink + Se
     let mut done = vec![false; results.len()];
     let mut created = Vec::new();
     let mut ended = Vec::new();
+    let mut events: Vec<(u64, ConnEvent)> = Vec::new();
+    // The stages that need the global order of creations, packets and ends run here.
+    let mut conn = ConnStat::new();
     while done.iter().any(|d| !d) {
         created.clear();
         ended.clear();
+        events.clear();
         for (i, rx) in results.iter().enumerate() {
             if done[i] {
                 continue;
@@ -213,6 +244,7 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, sink: &mut (dyn FlowSink + Se
             };
             created.extend_from_slice(&r.created);
             ended.extend(r.ended);
+            events.extend_from_slice(&r.events);
             if let Some(c) = r.counters {
                 add(&mut total, &c);
                 done[i] = true;
@@ -224,19 +256,37 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, sink: &mut (dyn FlowSink + Se
             dense.insert(prov, next_ind);
         }
         ended.sort_by_key(Ended::order);
+        // A packet belongs to one shard, so sequence numbers do not tie across shards.
+        events.sort_by_key(|&(seq, _)| seq);
+        let mut next_event = events.iter().peekable();
+        let mut apply = |conn: &mut ConnStat, before: u64| {
+            while let Some((_, ev)) = next_event.next_if(|(seq, _)| *seq < before) {
+                match ev {
+                    ConnEvent::Created(k) => conn.created(k),
+                    ConnEvent::Packet(src, len) => conn.packet(*src, *len),
+                }
+            }
+        };
         for mut e in ended.drain(..) {
+            // Flows that end at a packet end before it is accounted.
+            apply(&mut conn, e.seq);
+            conn.ended(&mut e.a);
+            if let Some(b) = e.b.as_mut() {
+                conn.ended(b);
+            }
             let ind = dense.remove(&e.a.flow_ind).unwrap_or(e.a.flow_ind);
             e.a.flow_ind = ind;
             if let Some(b) = e.b.as_mut() {
                 b.flow_ind = ind;
             }
             if !closed.load(Ordering::Relaxed) {
-                sink.flow_ended(&e.a, e.b.as_ref(), &e.how);
+                sink.flow_ended_mut(&mut e.a, e.b.as_mut(), &e.how);
                 if sink.is_closed() {
                     closed.store(true, Ordering::Relaxed);
                 }
             }
         }
+        apply(&mut conn, u64::MAX);
     }
     total
 }

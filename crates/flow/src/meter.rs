@@ -9,7 +9,7 @@ use hashbrown::HashMap;
 use netanom_wire::{flowstat, PacketInfo, L3};
 
 use crate::key::{FlowKey, FragKey};
-use crate::record::{FlowRecord, NIL};
+use crate::record::{pair_mut, FlowRecord, NIL};
 use crate::tcp_state::{ConnState, ACK, SYN};
 
 const NS: u64 = 1_000_000_000;
@@ -17,8 +17,9 @@ const CLASSES: usize = 6;
 
 /// Why and when a conversation left the table. The fields after `reason` order conversations
 /// that end at the same moment: a timed-out conversation ends when its second direction times
-/// out, and directions time out by (deadline, timeout class, position in the class's list), which
-/// is what lets flow tables built in shards be merged into exactly the single-threaded order.
+/// out (or at the first one, when the other has timed out by then too), and directions time out in
+/// order of their last packet (`link_seq`), which is what lets flow tables built in shards be
+/// merged into exactly the single-threaded order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Ending {
     pub reason: EndReason,
@@ -26,7 +27,7 @@ pub struct Ending {
     pub deadline_ns: u64,
     /// Its timeout class (0 idle, then the TCP states).
     pub class: u8,
-    /// Sequence number of the packet that last placed it in its class's list.
+    /// Sequence number of its last packet (its place in the LRU order).
     pub link_seq: u64,
 }
 
@@ -50,6 +51,16 @@ pub trait FlowSink {
     fn flow_ended(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, _how: &Ending) {
         self.flow(first, second)
     }
+
+    /// What the meter calls: like [`FlowSink::flow_ended`], with the records mutable so that a
+    /// stage between the meter and the output (connStat, labels) can fill in its columns.
+    fn flow_ended_mut(&mut self, first: &mut FlowRecord, second: Option<&mut FlowRecord>, how: &Ending) {
+        self.flow_ended(first, second.map(|s| &*s), how)
+    }
+
+    /// A record (either direction) entered the table, after the flows that ended before its
+    /// packet were reported.
+    fn flow_created(&mut self, _rec: &FlowRecord) {}
 
     /// True once the sink cannot take more flows (its output failed, e.g. a closed pipe); whoever
     /// feeds the meter may then stop reading early.
@@ -259,9 +270,10 @@ impl FlowMeter {
             None => self.create(key, ts_ns, p, sink),
         };
 
-        let r = &mut self.recs[slot as usize];
+        let opposite = self.recs[slot as usize].opposite;
+        let (r, opp) = pair_mut(&mut self.recs, slot, opposite);
         r.stat |= extra_stat;
-        r.update(ts_ns, p);
+        r.update(ts_ns, p, opp);
         r.clock_ns = self.clock;
         if p.l3 == L3::Ipv4 && !later_fragment {
             // Tranalyzer2 starts comparing IP IDs with the second packet of a direction, so a
@@ -285,6 +297,7 @@ impl FlowMeter {
         let mut changed = false;
         if p.l4_proto == 6 && p.l4_present {
             let side = r.inverted as usize;
+            r.tcp_af |= crate::features::tcp_states::on_packet(&r.tcp, p.tcp_flags);
             changed = r.tcp.on_packet(side, p.tcp_flags);
         }
         let state = r.tcp.state;
@@ -318,17 +331,21 @@ impl FlowMeter {
 
     /// Ends every flow still in the table (end of input), in creation order, and empties it.
     pub fn finish(&mut self, sink: &mut dyn FlowSink) {
-        // Sort keys held inline: sorting slots by fields of their records would chase a cache
-        // miss per comparison on a big table.
-        let mut order: Vec<(u64, bool, u32)> =
-            self.index.values().map(|&s| (self.recs[s as usize].flow_ind, self.recs[s as usize].is_b, s)).collect();
+        // Like a timeout of everything: pairs end in the LRU order of their least recently
+        // active direction. Sort keys held inline: sorting slots by fields of their records
+        // would chase a cache miss per comparison on a big table.
+        let recs = &self.recs;
+        let mut order: Vec<(u64, u32)> = self
+            .index
+            .values()
+            .filter_map(|&s| {
+                let r = &recs[s as usize];
+                let older = r.opposite != NIL && recs[r.opposite as usize].link_seq < r.link_seq;
+                (!older).then_some((r.link_seq, s))
+            })
+            .collect();
         order.sort_unstable();
-        for &(_, is_b, s) in &order {
-            // the A side reports the pair; a lone B row reports itself
-            let r = &self.recs[s as usize];
-            if is_b && r.opposite != NIL {
-                continue;
-            }
+        for &(_, s) in &order {
             self.counters.flushed_at_end += 1;
             let how = self.ending(EndReason::Flushed, s);
             self.report_pair(s, how, sink);
@@ -353,16 +370,19 @@ impl FlowMeter {
             return;
         }
         loop {
-            // The earliest deadline among the class tails goes first, so flows end in time order.
+            // Tranalyzer2 walks its LRU list from the least recently active flow and ends every
+            // one that has timed out: among the timed-out class tails, the one whose last packet
+            // is oldest goes first (each class list is in order of recency).
             let mut best: Option<(u64, u32)> = None;
             for c in 0..CLASSES {
                 let t = self.tails[c];
                 if t == NIL {
                     continue;
                 }
-                let deadline = self.recs[t as usize].clock_ns.saturating_add(self.timeouts[c]);
-                if deadline < now_ns && best.is_none_or(|(d, _)| deadline < d) {
-                    best = Some((deadline, t));
+                let r = &self.recs[t as usize];
+                let deadline = r.clock_ns.saturating_add(self.timeouts[c]);
+                if deadline < now_ns && best.is_none_or(|(s, _)| r.link_seq < s) {
+                    best = Some((r.link_seq, t));
                 }
             }
             let Some((_, slot)) = best else { break };
@@ -380,10 +400,19 @@ impl FlowMeter {
         self.unlink(slot);
         self.recs[slot as usize].timed_out = true;
         let opp = self.recs[slot as usize].opposite;
-        if opp == NIL || self.recs[opp as usize].timed_out {
+        // Tranalyzer2 walks its LRU list from the oldest flow and, on reaching a direction that
+        // has timed out, removes the pair at once if the other direction has timed out by now
+        // as well (rather than when the walk reaches it): that decides the order of the rows
+        // (and connStat's live counts) when many flows time out at one packet.
+        if opp == NIL || self.recs[opp as usize].timed_out || self.deadline_of(opp) < self.clock {
             self.counters.ended_by_timeout += 1;
             self.end_pair(slot, how, sink);
         }
+    }
+
+    fn deadline_of(&self, slot: u32) -> u64 {
+        let r = &self.recs[slot as usize];
+        r.clock_ns.saturating_add(self.timeouts[r.list as usize])
     }
 
     fn create(&mut self, key: FlowKey, ts_ns: u64, p: &PacketInfo, sink: &mut dyn FlowSink) -> u32 {
@@ -428,6 +457,7 @@ impl FlowMeter {
             self.recs[o as usize].opposite = slot;
         }
         self.index.insert(key, slot);
+        sink.flow_created(&self.recs[slot as usize]);
         self.live += 1;
         self.counters.peak_flows = self.counters.peak_flows.max(self.live as u64);
         // Every record starts in the idle class; the caller relinks it after the packet's update.
@@ -475,10 +505,10 @@ impl FlowMeter {
                 }
             }
         }
-        {
-            let a = &self.recs[first as usize];
-            let b = (second != NIL).then(|| &self.recs[second as usize]);
-            sink.flow_ended(a, b, &how);
+        if second == NIL {
+            sink.flow_ended_mut(&mut self.recs[first as usize], None, &how);
+        } else if let Ok([a, b]) = self.recs.get_disjoint_mut([first as usize, second as usize]) {
+            sink.flow_ended_mut(a, Some(b), &how);
         }
         (first, second)
     }
@@ -500,6 +530,7 @@ impl FlowMeter {
                 // Release the spilled vectors now rather than when the slot is reused.
                 r.hdrs = Default::default();
                 r.macs = Default::default();
+                r.arp = None;
                 self.free.push(s);
                 self.live -= 1;
             }
@@ -561,7 +592,8 @@ impl FlowMeter {
         {
             let r = &mut self.recs[slot as usize];
             r.list = class as u8;
-            r.link_seq = self.seq;
+            // link_seq stays the sequence number of its own last packet: its place in the LRU order.
+            
             r.prev = prev;
             r.next = next;
         }

@@ -2,9 +2,14 @@
 
 use netanom_wire::PacketInfo;
 
+use crate::features::arp_decode::{self, ArpState};
 use crate::features::basic_flow::HdrDescs;
 use crate::features::basic_stats::BasicStats;
+use crate::features::conn_stat::ConnCounts;
+use crate::features::first_payload::FirstPayload;
+use crate::features::icmp_decode::IcmpState;
 use crate::features::mac_recorder::MacPairs;
+use crate::features::tcp_flags::TcpFlagsState;
 use crate::key::FlowKey;
 use crate::tcp_state::TcpState;
 
@@ -37,6 +42,17 @@ pub struct FlowRecord {
     pub macs: MacPairs,
     pub stats: BasicStats,
     pub tcp: TcpState,
+    pub tcpf: TcpFlagsState,
+    pub icmp: IcmpState,
+    /// arpDecode state, for ARP flows only.
+    pub arp: Option<Box<ArpState>>,
+    /// tcpStates anomalies of this direction's packets.
+    pub tcp_af: u8,
+    /// Filled in by the connStat stage when the record ends.
+    pub conn: ConnCounts,
+    pub first_payload: FirstPayload,
+    /// Some packet had `PacketInfo::mac_ip_conflict`.
+    pub mac_ip_conflict: bool,
 
     /// IPv4 identification of the previous packet, for "consecutive duplicate IP ID".
     pub(crate) last_ip_id: Option<u16>,
@@ -80,7 +96,8 @@ impl FlowRecord {
 
     /// Feature updates for one packet of this direction.
     #[inline]
-    pub(crate) fn update(&mut self, ts_ns: u64, p: &PacketInfo) {
+    /// `opp` is the opposite direction's record, if seen (the tcpFlags plugin reads and updates it).
+    pub(crate) fn update(&mut self, ts_ns: u64, p: &PacketInfo, opp: Option<&mut FlowRecord>) {
         if ts_ns > self.last_ns {
             self.last_ns = ts_ns;
         }
@@ -93,6 +110,31 @@ impl FlowRecord {
             self.macs.record(&p.src_mac, &p.dst_mac);
         }
         self.stats.update(ts_ns, p.l7_len, p.pad_len);
+        self.first_payload.update(p);
+        self.mac_ip_conflict |= p.mac_ip_conflict;
+        self.tcpf.update(ts_ns, p, self.stats.pkts, opp.map(|o| &mut o.tcpf));
+        if p.l4_proto == 1 || p.l4_proto == 58 {
+            self.icmp.update(p);
+        }
+        if p.l3 == netanom_wire::L3::None {
+            arp_decode::update(&mut self.arp, p);
+        }
+    }
+}
+
+/// The record at `slot` and, unless `other` is [`NIL`], the one at `other` (a different slot),
+/// both mutable.
+pub(crate) fn pair_mut(recs: &mut [FlowRecord], slot: u32, other: u32) -> (&mut FlowRecord, Option<&mut FlowRecord>) {
+    let (s, o) = (slot as usize, other as usize);
+    if other == NIL || o == s || o >= recs.len() {
+        return (&mut recs[s], None);
+    }
+    if s < o {
+        let (lo, hi) = recs.split_at_mut(o);
+        (&mut lo[s], Some(&mut hi[0]))
+    } else {
+        let (lo, hi) = recs.split_at_mut(s);
+        (&mut hi[0], Some(&mut lo[o]))
     }
 }
 

@@ -30,6 +30,13 @@ pub struct TcpState {
     fin: [bool; 2],
     /// The side whose FIN completed the pair; its peer's ACK closes the connection.
     second_fin: Option<u8>,
+    /// Three-way handshake progress (tcpStates' anomaly flags): 0 nothing, 1 SYN, 2 SYN-ACK,
+    /// 3 completed by the initiator's ACK, in that order.
+    pub(crate) handshake: u8,
+    /// The side that sent the SYN (the handshake's initiator).
+    pub(crate) syn_side: u8,
+    /// A RST was seen (from either side).
+    pub(crate) reset: bool,
 }
 
 impl TcpState {
@@ -39,6 +46,10 @@ impl TcpState {
     #[inline]
     pub fn on_packet(&mut self, side: usize, flags: u8) -> bool {
         let before = *self;
+        self.track_handshake(side, flags);
+        if flags & RST != 0 {
+            self.reset = true;
+        }
         use ConnState::*;
         if flags & RST != 0 {
             self.state = Reset;
@@ -56,6 +67,7 @@ impl TcpState {
                 self.state = New;
                 self.fin = [false; 2];
                 self.second_fin = Option::None;
+                self.reset = false;
             }
         } else if flags & ACK != 0 {
             match self.state {
@@ -69,6 +81,37 @@ impl TcpState {
             self.state = Established;
         }
         before != *self
+    }
+}
+
+impl TcpState {
+    /// The handshake in order: SYN, SYN-ACK from the other side, ACK from the SYN's side.
+    #[inline]
+    fn track_handshake(&mut self, side: usize, flags: u8) {
+        let side = (side & 1) as u8;
+        match (self.handshake, flags & (SYN | ACK | RST | FIN)) {
+            (0, SYN) => {
+                self.handshake = 1;
+                self.syn_side = side;
+            }
+            (1, f) if f == SYN | ACK && side != self.syn_side => self.handshake = 2,
+            (2, f) if f & (SYN | RST) == 0 && f & ACK != 0 && side == self.syn_side => self.handshake = 3,
+            _ => {}
+        }
+    }
+
+    /// The handshake was seen completely and in order.
+    pub fn established_properly(&self) -> bool {
+        self.handshake == 3
+    }
+
+    /// Both sides closed with FIN and the last FIN was acknowledged.
+    pub fn closed_properly(&self) -> bool {
+        self.state == ConnState::Closed
+    }
+
+    pub fn reset_seen(&self) -> bool {
+        self.reset
     }
 }
 

@@ -5,6 +5,7 @@
 //! when a plugin needs bytes (TCP options, the first payload bytes).
 
 use crate::hdrdesc::HdrDesc;
+use crate::tcpopt::TcpOpts;
 
 /// Tranalyzer2 0.9.3 `flowStat` bits (reference §2.5) that the dissector can decide per packet.
 pub mod flowstat {
@@ -164,6 +165,12 @@ pub struct PacketInfo {
     /// TCP options: offset and length in the frame.
     pub tcp_opt_offset: u32,
     pub tcp_opt_len: u32,
+    /// The options decoded (what the flow layer's tcpFlags plugin needs of them).
+    pub tcp_opts: TcpOpts,
+    /// The IPv4 header checksum is wrong (IPv6 has none).
+    pub l3_csum_bad: bool,
+    /// The TCP/UDP checksum of a completely captured, unfragmented segment is wrong.
+    pub l4_csum_bad: bool,
     pub icmp_type: u8,
     pub icmp_code: u8,
     pub icmp_id: u16,
@@ -190,7 +197,22 @@ pub struct PacketInfo {
     pub l7_len: u32,
     /// Ethernet padding after the IP datagram (`padBytesSnt`).
     pub pad_len: u32,
+
+    // ---- payload
+    /// The first captured payload bytes of a TCP or UDP packet (up to [`PAYLOAD_HEAD`]), copied so
+    /// that flow features can classify them after the frame is gone (the sharded flow table gets
+    /// only this record).
+    pub payload_head: [u8; PAYLOAD_HEAD],
+    /// How many bytes of `payload_head` are valid.
+    pub payload_head_len: u8,
+    /// Set by an observer outside the dissector: the frame carries an on-link IPv4 address with a
+    /// MAC other than the one first seen for it, or is an ARP claim contradicting that MAC.
+    pub mac_ip_conflict: bool,
 }
+
+/// Payload bytes kept per packet in [`PacketInfo::payload_head`]: enough to recognise TLS, HTTP,
+/// SSH and DNS from their first bytes.
+pub const PAYLOAD_HEAD: usize = 16;
 
 impl PacketInfo {
     /// Resets every field so a reused record carries nothing over from the previous packet.
@@ -204,6 +226,11 @@ impl PacketInfo {
         let start = (self.l7_offset as usize).min(frame.len());
         let end = start.saturating_add(self.l7_len as usize).min(frame.len());
         &frame[start..end]
+    }
+
+    /// The valid part of [`payload_head`](Self::payload_head).
+    pub fn payload_head(&self) -> &[u8] {
+        self.payload_head.get(..self.payload_head_len as usize).unwrap_or(&[])
     }
 
     pub fn is_ip(&self) -> bool {

@@ -8,9 +8,11 @@
 
 pub mod hdrdesc;
 pub mod info;
+pub mod tcpopt;
 mod dissect;
 pub mod wire;
 
 pub use dissect::{dissect, linktype};
 pub use hdrdesc::{HdrDesc, Proto};
-pub use info::{flowstat, IpAddrBytes, L3, PacketInfo, SkipReason};
+pub use info::{flowstat, IpAddrBytes, L3, PacketInfo, SkipReason, PAYLOAD_HEAD};
+pub use tcpopt::TcpOpts;

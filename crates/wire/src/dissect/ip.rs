@@ -3,6 +3,7 @@
 use super::Dissector;
 use crate::hdrdesc::Proto;
 use crate::info::{flowstat as fs, L3};
+use crate::tcpopt::{csum_add, csum_fold};
 use crate::wire::ipv6::next_header as nh;
 use crate::wire::{clip, Ipv4Packet, Ipv6ExtHeader, Ipv6FragHeader, Ipv6Packet};
 
@@ -40,6 +41,9 @@ impl Dissector<'_, '_> {
         i.frag_offset = 0;
         i.ip_opt_offset = 0;
         i.ip_opt_len = 0;
+        i.l3_csum_bad = false;
+        i.l4_csum_bad = false;
+        i.tcp_opts = Default::default();
     }
 
     /// A header that claims to be IP but whose version does not fit: a bogus layer-2 flow.
@@ -138,6 +142,9 @@ impl Dissector<'_, '_> {
         if total < ihl || self.avail(off) < ihl {
             self.stat(fs::SNAP_L3_HDR | fs::STOP_DISSECTING);
             return;
+        }
+        if let Some(h) = self.f.get(off..off + ihl) {
+            self.i.l3_csum_bad = csum_fold(csum_add(0, h)) != 0xffff;
         }
         let later = self.i.frag_offset > 0;
         if self.i.is_fragment {

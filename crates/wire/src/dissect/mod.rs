@@ -13,7 +13,7 @@ mod transport;
 mod tunnel;
 
 use crate::hdrdesc::Proto;
-use crate::info::{flowstat, PacketInfo, SkipReason, L3};
+use crate::info::{flowstat, PacketInfo, SkipReason, L3, PAYLOAD_HEAD};
 
 /// Upper bound on the headers one packet may walk through (VLAN tags, MPLS labels, extension
 /// headers and tunnels all count): beyond it dissection stops, so no input can loop.
@@ -149,6 +149,15 @@ impl<'a> Dissector<'a, '_> {
         }
         if i.hdr.overrun() {
             i.flow_stat |= flowstat::HDR_DESC_OVERRUN;
+        }
+        // Only the transport's own payload: a later fragment has no header to start from.
+        if matches!(i.l4_proto, 6 | 17) && i.l4_present && i.l7_len > 0 && !(i.is_fragment && i.frag_offset > 0) {
+            let start = (i.l7_offset as usize).min(self.f.len());
+            let n = (i.l7_len as usize).min(PAYLOAD_HEAD).min(self.f.len() - start);
+            if let (Some(src), Some(dst)) = (self.f.get(start..start + n), i.payload_head.get_mut(..n)) {
+                dst.copy_from_slice(src);
+                i.payload_head_len = n as u8;
+            }
         }
     }
 }

@@ -3,7 +3,8 @@
 
 use super::Dissector;
 use crate::hdrdesc::Proto;
-use crate::info::flowstat as fs;
+use crate::info::{flowstat as fs, L3};
+use crate::tcpopt::{csum_add, csum_fold, TcpOpts};
 use crate::wire::ipsec::AhHeader;
 use crate::wire::{clip, IcmpPacket, SctpPacket, TcpPacket, UdpPacket};
 
@@ -164,13 +165,33 @@ impl Dissector<'_, '_> {
         if hl > 20 {
             i.tcp_opt_offset = (off + 20) as u32;
             i.tcp_opt_len = clip(self.f, off + 20, off + hl).len() as u32;
+            i.tcp_opts = TcpOpts::parse(clip(self.f, off + 20, off + hl));
         }
+        self.i.l4_csum_bad = self.l4_checksum_bad(p::TCP, off, plen);
+        let i = &mut *self.i;
         i.l7_offset = (off + hl) as u32;
         i.l7_len = plen.saturating_sub(hl) as u32;
         if i.src_port == 1900 || i.dst_port == 1900 {
             self.push(Proto::Ssdp);
             self.stat(fs::SSDP);
         }
+    }
+
+    /// Whether the checksum of the `plen`-byte segment at `off` is wrong. Only a segment captured
+    /// whole can be checked; a snapped or fragmented one counts as correct.
+    fn l4_checksum_bad(&self, proto: u8, off: usize, plen: usize) -> bool {
+        let i = &*self.i;
+        if i.is_fragment {
+            return false;
+        }
+        let Some(seg) = self.f.get(off..off + plen) else { return false };
+        let sum = match i.l3 {
+            L3::Ipv4 => csum_add(0, &i.src_ip[..4]) + csum_add(0, &i.dst_ip[..4]),
+            L3::Ipv6 => csum_add(0, &i.src_ip) + csum_add(0, &i.dst_ip),
+            L3::None => return false,
+        };
+        let sum = sum + proto as u64 + plen as u64;
+        csum_fold(csum_add(sum, seg)) != 0xffff
     }
 
     /// Ports from a transport header cut short by the snap length, if at least they are there.
@@ -194,6 +215,11 @@ impl Dissector<'_, '_> {
         i.src_port = sp;
         i.dst_port = dp;
         i.udp_len = u.len();
+        // IPv4 UDP may go without a checksum (0); UDP-Lite covers only part of the datagram.
+        let unchecked = lite || (u.checksum() == 0 && i.l3 == L3::Ipv4);
+        let bad = !unchecked && self.l4_checksum_bad(p::UDP, off, plen);
+        let i = &mut *self.i;
+        i.l4_csum_bad = bad;
         i.l4_hdr_len = 8;
         i.l4_present = true;
         i.l7_offset = (off + 8) as u32;

@@ -1,0 +1,282 @@
+//! netanom's own per-source aggregation, for rules that need more than one flow.
+//!
+//! The reading thread shows every dissected packet to an [`Observer`] before the flow table gets
+//! it (one thread, so the same result whatever `--threads`). It keeps two small tables:
+//!
+//! * **Attempts per address pair**: for each (initiator, responder) IP pair, the distinct
+//!   destination ports the initiator tried and how often it tried each: a TCP SYN without ACK is
+//!   one attempt; a UDP datagram counts when its source port is above its destination port (the
+//!   client side picks the larger, ephemeral one, so a server's replies do not count). Attempts
+//!   are kept with their times until rows no longer need them ([`RETENTION_NS`]). The labeller
+//!   reads them when a row is written, i.e. at the flow's end, counting the attempts from a
+//!   minute before the flow to a minute after it (bounded by when the flow was due to end, so
+//!   that the answer does not depend on how far the reading thread is ahead), so a scan's first
+//!   probe sees the probes that followed it: columns `srcDstPorts` and `srcDstPortConns`.
+//! * **Who owns an address on the link**: the first MAC seen sending from an IPv4 address to a
+//!   peer in the same /24 (a proxy for "on the same link": routed traffic goes to the router's
+//!   MAC and is not checked). Later frames that carry that address with another MAC (sent from or
+//!   to it), and ARP packets claiming it for another MAC, are marked in
+//!   [`PacketInfo::mac_ip_conflict`], which the flow table turns into the `macIpConflict` column:
+//!   frames relayed or swallowed by an ARP-poisoning man in the middle. Learning is first come:
+//!   a capture that starts after the poisoning learns the attacker's MAC (documented limitation).
+//!
+//! Both tables are bounded ([`MAX_PAIRS`], [`MAX_OWNERS`]); when full they stop learning.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use hashbrown::HashMap;
+use netanom_wire::{PacketInfo, L3};
+
+/// A row sees the attempts from this long before its flow's first packet to this long after its
+/// last (but not after the flow was due to end, see [`Observer::pair`]).
+pub const MARGIN_NS: u64 = 60_000_000_000;
+/// When a row is labelled, its pair's attempts older than this before the row's due time are
+/// forgotten (no later row looks that far back: rows come in end order and look back at most
+/// [`MARGIN_NS`] + the longest TCP timeout before their due time, or [`LOOKBACK_NS`]).
+pub const RETENTION_NS: u64 = 1_200_000_000_000;
+/// A row never looks further back than this before its bound, so that rows written late (behind
+/// the reading thread, with `--threads`) see what rows written early see.
+pub const LOOKBACK_NS: u64 = 300_000_000_000;
+/// Attempts held per pair; beyond it the oldest is dropped (only then can `--threads` change a
+/// value, since the reading thread runs ahead of the rows).
+pub const ATTEMPTS_PER_PAIR: usize = 4096;
+pub const MAX_PAIRS: usize = 1 << 20;
+pub const MAX_OWNERS: usize = 1 << 16;
+
+#[derive(Debug, Default)]
+struct PairStats {
+    /// (time, destination port), oldest first.
+    attempts: VecDeque<(u64, u16)>,
+}
+
+/// What the observer knows about a conversation when its row is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PairView {
+    /// Distinct destination ports the initiator tried on the responder.
+    pub ports: u32,
+    /// Attempts of the initiator on the responder's port of this flow.
+    pub port_attempts: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct Observer {
+    pairs: HashMap<([u8; 16], [u8; 16]), PairStats>,
+    owners: HashMap<[u8; 4], [u8; 6]>,
+}
+
+/// The observer as shared between the reading thread and the labeller.
+pub type SharedObserver = Arc<Mutex<Observer>>;
+
+fn same_24(a: &[u8; 16], b: &[u8; 16]) -> bool {
+    a[..3] == b[..3]
+}
+
+fn unicast(mac: &[u8; 6]) -> bool {
+    mac[0] & 1 == 0
+}
+
+impl Observer {
+    pub fn shared() -> SharedObserver {
+        Arc::new(Mutex::new(Observer::default()))
+    }
+
+    /// Whether `packet` would change or be marked by the observer (cheap, no lock needed).
+    #[inline]
+    pub fn wants(p: &PacketInfo) -> bool {
+        match p.l3 {
+            L3::None => p.arp_opcode != 0,
+            _ => (p.l4_proto == 6 && p.tcp_flags & 0x12 == 0x02)
+                || (p.l4_proto == 17 && p.src_port > p.dst_port)
+                || (p.l3 == L3::Ipv4 && p.has_mac && same_24(&p.src_ip, &p.dst_ip)),
+        }
+    }
+
+    /// Records one packet and marks it when it contradicts a learnt address owner.
+    pub fn packet(&mut self, ts_ns: u64, p: &mut PacketInfo) {
+        if p.l3 == L3::None {
+            self.arp(p);
+            return;
+        }
+        let attempt = (p.l4_proto == 6 && p.tcp_flags & 0x12 == 0x02) || (p.l4_proto == 17 && p.src_port > p.dst_port);
+        if attempt && p.l4_present {
+            self.attempt(ts_ns, p);
+        }
+        if p.l3 == L3::Ipv4 && p.has_mac && same_24(&p.src_ip, &p.dst_ip) {
+            let src = [p.src_ip[0], p.src_ip[1], p.src_ip[2], p.src_ip[3]];
+            let dst = [p.dst_ip[0], p.dst_ip[1], p.dst_ip[2], p.dst_ip[3]];
+            let mut conflict = false;
+            match self.owners.get(&src) {
+                Some(m) => conflict |= *m != p.src_mac,
+                None if unicast(&p.src_mac) && self.owners.len() < MAX_OWNERS => {
+                    self.owners.insert(src, p.src_mac);
+                }
+                None => {}
+            }
+            if unicast(&p.dst_mac) {
+                if let Some(m) = self.owners.get(&dst) {
+                    conflict |= *m != p.dst_mac;
+                }
+            }
+            p.mac_ip_conflict |= conflict;
+        }
+    }
+
+    /// ARP: a claim "IP is at MAC" that contradicts the owner, or an Ethernet source that is not
+    /// the sender the ARP packet names (someone speaking for another host).
+    fn arp(&mut self, p: &mut PacketInfo) {
+        if p.arp_opcode == 0 || p.arp_sender_ip == [0; 4] {
+            return;
+        }
+        let claimed = self.owners.get(&p.arp_sender_ip).is_some_and(|m| *m != p.arp_sender_mac);
+        let relayed = p.has_mac && p.src_mac != p.arp_sender_mac;
+        p.mac_ip_conflict |= claimed || relayed;
+    }
+
+    fn attempt(&mut self, ts_ns: u64, p: &PacketInfo) {
+        let key = (p.src_ip, p.dst_ip);
+        if !self.pairs.contains_key(&key) && self.pairs.len() >= MAX_PAIRS {
+            return;
+        }
+        let s = self.pairs.entry(key).or_default();
+        if s.attempts.len() >= ATTEMPTS_PER_PAIR {
+            s.attempts.pop_front();
+        }
+        s.attempts.push_back((ts_ns, p.dst_port));
+    }
+
+    /// The attempts of `initiator` on `responder` (and on its `port`) from [`MARGIN_NS`] before
+    /// `first_ns` to [`MARGIN_NS`] after `last_ns`, but none after `due_ns` (when the flow was due
+    /// to end: by then the reading thread has certainly shown them) and none more than
+    /// [`LOOKBACK_NS`] before the upper bound. Both bounds make the answer independent of when
+    /// the row is written. `seen` is scratch space for the distinct ports.
+    pub fn pair(
+        &mut self,
+        initiator: &[u8; 16],
+        responder: &[u8; 16],
+        port: u16,
+        (first_ns, last_ns, due_ns): (u64, u64, u64),
+        seen: &mut Vec<u16>,
+    ) -> PairView {
+        let key = (*initiator, *responder);
+        let Some(s) = self.pairs.get_mut(&key) else { return PairView::default() };
+        // Pruning here, in row order, keeps what a row sees independent of the reading thread.
+        if due_ns != u64::MAX {
+            let keep_from = due_ns.saturating_sub(RETENTION_NS);
+            while s.attempts.front().is_some_and(|&(t, _)| t < keep_from) {
+                s.attempts.pop_front();
+            }
+            if s.attempts.is_empty() {
+                self.pairs.remove(&key);
+                return PairView::default();
+            }
+        }
+        let to = last_ns.saturating_add(MARGIN_NS).min(due_ns.max(last_ns));
+        let from = first_ns.saturating_sub(MARGIN_NS).max(to.saturating_sub(LOOKBACK_NS));
+        seen.clear();
+        let mut v = PairView::default();
+        for &(t, p) in s.attempts.iter().filter(|(t, _)| (from..=to).contains(t)) {
+            let _ = t;
+            if p == port {
+                v.port_attempts += 1;
+            }
+            if let Err(i) = seen.binary_search(&p) {
+                seen.insert(i, p);
+            }
+        }
+        v.ports = seen.len() as u32;
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(last: u8) -> [u8; 16] {
+        let mut a = [0u8; 16];
+        a[..4].copy_from_slice(&[10, 0, 0, last]);
+        a
+    }
+
+    fn pkt(src: u8, dst: u8, smac: u8, dmac: u8) -> PacketInfo {
+        PacketInfo {
+            l3: L3::Ipv4,
+            has_mac: true,
+            src_ip: ip(src),
+            dst_ip: ip(dst),
+            src_mac: [2, 0, 0, 0, 0, smac],
+            dst_mac: [2, 0, 0, 0, 0, dmac],
+            l4_proto: 17,
+            l4_present: true,
+            src_port: 40000,
+            dst_port: 53,
+            ..PacketInfo::default()
+        }
+    }
+
+    #[test]
+    fn counts_ports_and_attempts_per_pair() {
+        let mut o = Observer::default();
+        let s = 1_000_000_000u64;
+        for (i, port) in [22, 22, 22, 80, 443].into_iter().enumerate() {
+            let mut p = pkt(1, 2, 1, 2);
+            p.l4_proto = 6;
+            p.tcp_flags = 0x02;
+            p.dst_port = port;
+            o.packet(100 * s + i as u64 * s, &mut p);
+        }
+        let mut synack = pkt(2, 1, 2, 1);
+        synack.l4_proto = 6;
+        synack.tcp_flags = 0x12;
+        o.packet(106 * s, &mut synack);
+        let mut seen = Vec::new();
+        let all = (100 * s, 100 * s, 1000 * s);
+        assert_eq!(o.pair(&ip(1), &ip(2), 22, all, &mut seen), PairView { ports: 3, port_attempts: 3 });
+        assert_eq!(o.pair(&ip(2), &ip(1), 40000, all, &mut seen), PairView::default(), "answers are no attempts");
+        // a flow due to end at 101.5 s sees only what came before
+        assert_eq!(o.pair(&ip(1), &ip(2), 22, (100 * s, 100 * s, 101 * s + s / 2), &mut seen), PairView { ports: 1, port_attempts: 2 });
+        // and nothing more than a minute after its last packet
+        let mut late = pkt(1, 2, 1, 2);
+        late.dst_port = 7;
+        o.packet(200 * s, &mut late);
+        assert_eq!(o.pair(&ip(1), &ip(2), 7, all, &mut seen).port_attempts, 0);
+        assert_eq!(o.pair(&ip(1), &ip(2), 7, (200 * s, 200 * s, 1000 * s), &mut seen), PairView { ports: 1, port_attempts: 1 });
+    }
+
+    #[test]
+    fn marks_frames_for_an_address_sent_to_another_mac() {
+        let mut o = Observer::default();
+        let mut p = pkt(10, 21, 0x10, 0x21);
+        o.packet(1, &mut p);
+        assert!(!p.mac_ip_conflict);
+        let mut reply = pkt(21, 10, 0x21, 0x10);
+        o.packet(2, &mut reply);
+        assert!(!reply.mac_ip_conflict);
+        // client .21 now sends to .10 via the attacker's MAC 0x66
+        let mut poisoned = pkt(21, 10, 0x21, 0x66);
+        o.packet(3, &mut poisoned);
+        assert!(poisoned.mac_ip_conflict);
+        // ... which relays it with its own source MAC
+        let mut relayed = pkt(21, 10, 0x66, 0x10);
+        o.packet(4, &mut relayed);
+        assert!(relayed.mac_ip_conflict);
+        // an ARP reply claiming .10 for 0x66
+        let mut arp = PacketInfo {
+            has_mac: true,
+            src_mac: [2, 0, 0, 0, 0, 0x66],
+            arp_opcode: 2,
+            arp_sender_ip: [10, 0, 0, 10],
+            arp_sender_mac: [2, 0, 0, 0, 0, 0x66],
+            ..PacketInfo::default()
+        };
+        assert!(Observer::wants(&arp));
+        o.packet(5, &mut arp);
+        assert!(arp.mac_ip_conflict);
+        // routed traffic (another /24) is not checked
+        let mut routed = pkt(21, 10, 0x21, 0x66);
+        routed.dst_ip[2] = 9;
+        o.packet(6, &mut routed);
+        assert!(!routed.mac_ip_conflict);
+    }
+}

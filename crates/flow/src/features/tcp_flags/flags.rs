@@ -1,0 +1,169 @@
+//! tcpFlags (the flags seen and their telling combinations), tcpAnomaly and tcpFStat.
+
+use netanom_wire::PacketInfo;
+
+use super::seq::SeqAck;
+use super::TcpFlagsState;
+use crate::record::FlowRecord;
+
+pub mod tcp_flags {
+    pub const FIN: u16 = 0x01;
+    pub const SYN: u16 = 0x02;
+    pub const RST: u16 = 0x04;
+    pub const PSH: u16 = 0x08;
+    pub const ACK: u16 = 0x10;
+    pub const URG: u16 = 0x20;
+    pub const FIN_ACK: u16 = 0x0100;
+    pub const SYN_ACK: u16 = 0x0200;
+    pub const RST_ACK: u16 = 0x0400;
+    pub const NULL: u16 = 0x0800;
+    pub const SYN_FIN: u16 = 0x1000;
+    pub const SYN_FIN_RST: u16 = 0x2000;
+    pub const FIN_RST: u16 = 0x4000;
+    pub const XMAS: u16 = 0x8000;
+}
+
+/// tcpAnomaly bits, 0.9.3 layout (reference §2.1 b).
+pub mod anomaly {
+    pub const SYN_RETRY: u16 = 0x0001;
+    pub const SEQ_TRETRY: u16 = 0x0002;
+    pub const SEQ_FRETRY: u16 = 0x0004;
+    pub const DUP_ACK: u16 = 0x0008;
+    pub const KEEPALIVE: u16 = 0x0010;
+    pub const KEEPALIVE_ACK: u16 = 0x0020;
+    pub const SEQ_OUT_OF_ORDER: u16 = 0x0040;
+    pub const SEQ_MESS: u16 = 0x0080;
+    pub const ACK_UNSEEN: u16 = 0x0100;
+    pub const PKT_NOT_CAPTURED: u16 = 0x0200;
+    pub const SCAN: u16 = 0x1000;
+    pub const SCAN_SUCCESS: u16 = 0x2000;
+    pub const SYN_L7: u16 = 0x4000;
+}
+
+/// tcpFStat bits, 0.9.3 layout (reference §2.3).
+pub mod fstat {
+    pub const GOOD: u16 = 0x0001;
+    pub const OPT_INIT: u16 = 0x0002;
+    pub const TS_DECREASING: u16 = 0x0004;
+    pub const OPT_CORRUPT: u16 = 0x0008;
+    pub const WIN_INIT: u16 = 0x0010;
+    pub const WIN_UPDATE: u16 = 0x0020;
+    pub const WIN0_PROBE: u16 = 0x0040;
+    pub const WIN0_PROBE_ACK: u16 = 0x0080;
+    pub const WIN_MIN: u16 = 0x0100;
+    pub const WS_USED: u16 = 0x0200;
+    pub const WIN_FULL: u16 = 0x0400;
+    pub const WIN_UP: u16 = 0x0800;
+    pub const L4_CSUM: u16 = 0x1000;
+    pub const SACK: u16 = 0x4000;
+    pub const MPTCP: u16 = 0x8000;
+}
+
+use anomaly as a;
+use tcp_flags as t;
+
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub tcp_flags: u16,
+    pub anomaly: u16,
+    /// tcpFStat bits gathered per packet (the rest are derived at output).
+    pub fstat: u16,
+    pub(super) syns: u16,
+}
+
+impl Flags {
+    #[inline]
+    pub fn update(&mut self, p: &PacketInfo, tcp: bool, _opp: Option<&SeqAck>) {
+        if p.l4_proto == 17 && p.l4_present && p.udp_len as u32 != p.ip_len.saturating_sub(p.l3_hdr_len) {
+            self.fstat |= fstat::L4_CSUM;
+        }
+        if !tcp {
+            return;
+        }
+        let raw = p.tcp_flags as u16;
+        let mut v = raw;
+        let has = |m: u16| raw & m == m;
+        let fsr = raw & (t::FIN | t::SYN | t::RST);
+        if has(t::FIN | t::ACK) {
+            v |= t::FIN_ACK;
+        }
+        if has(t::SYN | t::ACK) {
+            v |= t::SYN_ACK;
+        }
+        if has(t::RST | t::ACK) {
+            v |= t::RST_ACK;
+        }
+        if raw == 0 {
+            v |= t::NULL;
+        }
+        match fsr {
+            x if x == t::SYN | t::FIN => v |= t::SYN_FIN,
+            x if x == t::SYN | t::FIN | t::RST => v |= t::SYN_FIN_RST,
+            x if x == t::FIN | t::RST => v |= t::FIN_RST,
+            _ => {}
+        }
+        if has(t::FIN | t::PSH | t::URG) {
+            v |= t::XMAS;
+        }
+        self.tcp_flags |= v;
+        if raw & t::SYN != 0 && raw & t::ACK == 0 {
+            self.syns = self.syns.saturating_add(1);
+            if self.syns > 1 {
+                self.anomaly |= a::SYN_RETRY;
+            }
+        }
+        if raw & t::SYN != 0 && p.l7_len > 0 {
+            self.anomaly |= a::SYN_L7;
+        }
+    }
+}
+
+/// Tranalyzer2's scan detector, approximated from its output: a conversation whose SYN sender
+/// gave up after at most `SCAN_PMAX - 1` packets was a probe; if the other side answered at all,
+/// the probe "succeeded" (both sides are marked).
+pub fn scan_bits(rec: &FlowRecord, opp: Option<&FlowRecord>) -> u16 {
+    const SCAN_PMAX: u64 = 4;
+    let syn_sender = |r: &FlowRecord| r.tcpf.flags.syns > 0;
+    match opp {
+        None if syn_sender(rec) && rec.stats.pkts == 1 => a::SCAN,
+        None => 0,
+        Some(_) if syn_sender(rec) && rec.stats.pkts < SCAN_PMAX => a::SCAN | a::SCAN_SUCCESS,
+        Some(o) if syn_sender(o) && o.stats.pkts < SCAN_PMAX => a::SCAN_SUCCESS,
+        Some(_) => 0,
+    }
+}
+
+/// tcpFStat of a direction at output.
+pub fn fstat(s: &TcpFlagsState, is_ip: bool, tcp: bool) -> u16 {
+    if !is_ip {
+        return 0;
+    }
+    let mut v = fstat::GOOD | s.flags.fstat;
+    if tcp {
+        v |= fstat::WIN_INIT | s.opts.fstat_bits() | s.win.fstat_bits();
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags_of(raw: &[u8]) -> Flags {
+        let mut f = Flags::default();
+        for &r in raw {
+            let p = PacketInfo { tcp_flags: r, l4_proto: 6, l4_present: true, ..PacketInfo::default() };
+            f.update(&p, true, None);
+        }
+        f
+    }
+
+    #[test]
+    fn combinations_and_syn_retry() {
+        assert_eq!(flags_of(&[0x02, 0x10, 0x18, 0x11]).tcp_flags, 0x011b);
+        assert_eq!(flags_of(&[0x12]).tcp_flags, 0x0212);
+        assert_eq!(flags_of(&[0x00]).tcp_flags, 0x0800);
+        assert_eq!(flags_of(&[0x29]).tcp_flags & 0x8000, 0x8000);
+        assert_eq!(flags_of(&[0x02, 0x02]).anomaly & anomaly::SYN_RETRY, anomaly::SYN_RETRY);
+    }
+}

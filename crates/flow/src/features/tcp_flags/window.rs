@@ -1,0 +1,82 @@
+//! The effective receive window a direction advertises (window × 2^scale): initial, IIR average,
+//! range, changes up and down, and the share of packets below `WINMIN`.
+
+use netanom_wire::PacketInfo;
+
+use super::flags::fstat;
+use crate::schema::ValueSink;
+
+/// Tranalyzer2's WINMIN: windows below it count for tcpWinSzThRt.
+const WINMIN: u32 = 1;
+
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pkts: u32,
+    init: u32,
+    last: u32,
+    min: u32,
+    max: u32,
+    avg: f32,
+    down: u16,
+    up: u16,
+    chg_dir: u16,
+    /// Direction of the last change: 0 none yet, 1 up, 2 down.
+    dir: u8,
+    below_min: u32,
+    fstat: u16,
+}
+
+impl Window {
+    #[inline]
+    pub fn update(&mut self, p: &PacketInfo, shift: u8) {
+        let raw = p.tcp_win as u32;
+        let win = if p.tcp_flags & 0x02 != 0 { raw } else { raw << shift.min(14) };
+        if self.pkts == 0 {
+            self.init = win;
+            self.min = win;
+            self.max = win;
+            self.avg = win as f32;
+        } else {
+            self.min = self.min.min(win);
+            self.max = self.max.max(win);
+            self.avg = 0.7 * self.avg + 0.3 * win as f32;
+            let dir = if win > self.last {
+                self.up = self.up.saturating_add(1);
+                1
+            } else if win < self.last {
+                self.down = self.down.saturating_add(1);
+                2
+            } else {
+                0
+            };
+            if dir != 0 {
+                // Tranalyzer2's direction starts as "down": a first change upwards counts.
+                let prev = if self.dir == 0 { 2 } else { self.dir };
+                if dir != prev {
+                    self.chg_dir = self.chg_dir.saturating_add(1);
+                }
+                self.dir = dir;
+            }
+        }
+        if win < WINMIN && p.tcp_flags & 0x04 == 0 {
+            self.below_min += 1;
+        }
+        self.pkts += 1;
+        self.last = win;
+    }
+
+    pub fn fstat_bits(&self) -> u16 {
+        self.fstat | if self.up > 0 { fstat::WIN_UP } else { 0 }
+    }
+
+    pub fn write(&self, pkts: u64, w: &mut dyn ValueSink) {
+        w.uint(self.init as u64);
+        w.float(self.avg as f64);
+        w.uint(self.min as u64);
+        w.uint(self.max as u64);
+        w.uint(self.down as u64);
+        w.uint(self.up as u64);
+        w.uint(self.chg_dir as u64);
+        w.float(if pkts > 0 { self.below_min as f64 / pkts as f64 } else { 0.0 });
+    }
+}
