@@ -1,0 +1,365 @@
+//! The estimator: series per key, intervals held open while late flows can still arrive, then closed
+//! one by one: every live series compares its observed values with its forecasts, then learns them.
+
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
+
+use crate::model::{Forecaster, Params, Season};
+use crate::series::{Acc, FlowObs, Kind, Measure, SeriesKey, MEASURES};
+
+const NS: u64 = 1_000_000_000;
+
+/// Parameters of the baseline. The defaults are what `netanom baseline` uses.
+#[derive(Debug, Clone)]
+pub struct BaselineConfig {
+    /// Length of an interval (default 60 s).
+    pub interval_ns: u64,
+    /// Length of a season (default one day; 0: no seasonal term, Holt's linear smoothing only).
+    pub season_ns: u64,
+    /// Most seasonal indices per season (default 48: half hours of a day at most; up to 48).
+    pub season_slots: usize,
+    /// Alert when |observed − forecast| / forecast exceeds this (default 4, the seed's value).
+    pub threshold: f64,
+    /// The forecast used in the ratio is at least this many flows, distinct peers, distinct ports or
+    /// anomalous flows (default 5), so a quiet series does not alert on its first few flows.
+    pub min_forecast: f64,
+    /// The floor of packets and of bytes, per unit of `min_forecast` (default 10 packets and
+    /// 10,000 bytes: a floor of 5 flows is one of 50 packets and 50 kB).
+    pub packets_per_flow: f64,
+    pub bytes_per_flow: f64,
+    /// A series alerts only after this many intervals of history (default 4).
+    pub min_history: u64,
+    /// Intervals stay open this long after their end for flows still in the flow table (default
+    /// 190 s: the flow table's idle timeout, 182 s, and a margin).
+    pub hold_ns: u64,
+    /// Series without flows for this long are dropped (default 2 h).
+    pub idle_ns: u64,
+    /// Most series held; flows for new series beyond it count for the others only (default 200,000).
+    pub max_series: usize,
+    /// Re-fit a series' parameters every this many intervals (default 32, the history kept).
+    pub refit_every: u64,
+    /// Parameters before the first re-fit.
+    pub params: Params,
+}
+
+impl Default for BaselineConfig {
+    fn default() -> BaselineConfig {
+        BaselineConfig {
+            interval_ns: 60 * NS,
+            season_ns: 86_400 * NS,
+            season_slots: crate::model::MAX_SLOTS,
+            threshold: 4.0,
+            min_forecast: 5.0,
+            packets_per_flow: 10.0,
+            bytes_per_flow: 10_000.0,
+            min_history: 4,
+            hold_ns: 190 * NS,
+            idle_ns: 7200 * NS,
+            max_series: 200_000,
+            refit_every: crate::model::HISTORY as u64,
+            params: Params::default(),
+        }
+    }
+}
+
+/// One observation far enough from its forecast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// Interval number: the interval starts at `interval × interval_ns` since the epoch.
+    pub interval: u64,
+    pub interval_ns: u64,
+    pub key: SeriesKey,
+    pub measure: Measure,
+    pub observed: f64,
+    /// The forecast the ratio used: the model's, raised to the floor.
+    pub forecast: f64,
+    /// The model's own forecast.
+    pub model_forecast: f64,
+    pub ratio: f64,
+}
+
+impl Alert {
+    pub fn start_ns(&self) -> u64 {
+        self.interval.saturating_mul(self.interval_ns)
+    }
+
+    /// One JSON object: interval start (s since the epoch), key, measure, observed, forecast, ratio.
+    pub fn to_json(&self) -> serde_json::Value {
+        let k = &self.key;
+        serde_json::json!({
+            "interval": self.start_ns() as f64 / 1e9,
+            "interval_s": self.interval_ns as f64 / 1e9,
+            "key": k.to_string(),
+            "kind": k.kind.name(),
+            "host": if k.kind == Kind::Network { None } else { Some(k.host_string()) },
+            "port": if k.kind == Kind::DstPort { Some(format!("{}/{}", k.proto_name(), k.port)) } else { None },
+            "measure": self.measure.name(),
+            "observed": self.observed,
+            "forecast": self.forecast,
+            "model_forecast": self.model_forecast,
+            "ratio": self.ratio,
+        })
+    }
+}
+
+/// What happened, for the end report.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counters {
+    pub flows: u64,
+    /// Flows whose interval had already closed (they lasted longer than the hold): not counted.
+    pub late_flows: u64,
+    pub intervals: u64,
+    pub series_created: u64,
+    pub series_dropped_idle: u64,
+    /// Series not created because `max_series` were live.
+    pub series_refused: u64,
+    pub max_live_series: u64,
+    /// Distinct counts that hit the sketch's ceiling (reported as the ceiling).
+    pub distinct_saturated: u64,
+    pub alerts: u64,
+    pub alerts_by_kind: [u64; 4],
+}
+
+struct Series {
+    key: SeriesKey,
+    /// First and latest interval with a flow.
+    born: u64,
+    last_seen: u64,
+    live: bool,
+    /// Its first interval has closed.
+    started: bool,
+    has_cur: bool,
+    cur: [f32; MEASURES],
+    models: [Forecaster; MEASURES],
+}
+
+/// The estimator. Feed ended flows with [`observe_flow`](Baseline::observe_flow), move time with
+/// [`advance_to`](Baseline::advance_to), end with [`flush`](Baseline::flush); both return alerts.
+pub struct Baseline {
+    cfg: BaselineConfig,
+    season: Season,
+    floors: [f32; MEASURES],
+    idle_intervals: u64,
+    index: HashMap<SeriesKey, u32>,
+    series: Vec<Series>,
+    free: Vec<u32>,
+    live: usize,
+    /// Live series whose first interval has closed: without any, empty intervals can be skipped.
+    started: usize,
+    /// Open intervals' accumulators, by interval then series.
+    pending: BTreeMap<u64, HashMap<u32, Acc>>,
+    /// The next interval to close; `None` until the first closes (earlier flows are not late yet).
+    next: Option<u64>,
+    counters: Counters,
+}
+
+impl Baseline {
+    pub fn new(cfg: BaselineConfig) -> Baseline {
+        let interval_ns = cfg.interval_ns.max(1);
+        let season = Season::new(cfg.season_ns / interval_ns, cfg.season_slots);
+        let m = cfg.min_forecast as f32;
+        let floors = [m, m * cfg.packets_per_flow as f32, m * cfg.bytes_per_flow as f32, m, m, m];
+        let idle_intervals = (cfg.idle_ns / interval_ns).max(1);
+        let cfg = BaselineConfig { interval_ns, ..cfg };
+        Baseline {
+            cfg,
+            season,
+            floors,
+            idle_intervals,
+            index: HashMap::new(),
+            series: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            started: 0,
+            pending: BTreeMap::new(),
+            next: None,
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn config(&self) -> &BaselineConfig {
+        &self.cfg
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub fn live_series(&self) -> usize {
+        self.live
+    }
+
+    /// Counts one ended conversation in the interval of its first packet, for its source host, its
+    /// destination host, its destination port and the network.
+    pub fn observe_flow(&mut self, f: &FlowObs) {
+        self.counters.flows += 1;
+        let iv = f.start_ns / self.cfg.interval_ns;
+        if self.next.is_some_and(|n| iv < n) {
+            self.counters.late_flows += 1;
+            return;
+        }
+        let accs = self.pending.entry(iv).or_default();
+        let mut keys = [SeriesKey::network(); 4];
+        let mut n = 1;
+        if f.ip {
+            let host = |kind, host| SeriesKey { kind, v6: f.v6, host, proto: 0, port: 0 };
+            keys[1] = host(Kind::SrcHost, f.src);
+            keys[2] = host(Kind::DstHost, f.dst);
+            keys[3] = SeriesKey { proto: f.proto, port: f.dst_port, ..host(Kind::DstPort, f.dst) };
+            n = 4;
+        }
+        for key in &keys[..n] {
+            let idx = match self.index.get(key) {
+                Some(&i) => i,
+                None => {
+                    if self.live >= self.cfg.max_series {
+                        self.counters.series_refused += 1;
+                        continue;
+                    }
+                    let s = Series {
+                        key: *key,
+                        born: iv,
+                        last_seen: iv,
+                        live: true,
+                        started: false,
+                        has_cur: false,
+                        cur: [0.0; MEASURES],
+                        models: std::array::from_fn(|_| Forecaster::new(self.cfg.params, &self.season)),
+                    };
+                    let i = match self.free.pop() {
+                        Some(i) => {
+                            self.series[i as usize] = s;
+                            i
+                        }
+                        None => {
+                            self.series.push(s);
+                            (self.series.len() - 1) as u32
+                        }
+                    };
+                    self.index.insert(*key, i);
+                    self.live += 1;
+                    self.counters.series_created += 1;
+                    self.counters.max_live_series = self.counters.max_live_series.max(self.live as u64);
+                    i
+                }
+            };
+            let s = &mut self.series[idx as usize];
+            s.last_seen = s.last_seen.max(iv);
+            s.born = s.born.min(iv);
+            accs.entry(idx).or_default().add(key.kind, f);
+        }
+    }
+
+    /// Closes every interval that ended at least the hold before `now_ns` (the flow table's clock:
+    /// flows ended so far are all in).
+    pub fn advance_to(&mut self, now_ns: u64) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        let Some(end) = now_ns.checked_sub(self.cfg.hold_ns) else { return alerts };
+        // Intervals [.., upto) have ended by `end`.
+        let upto = end / self.cfg.interval_ns;
+        self.close_before(upto, &mut alerts);
+        alerts
+    }
+
+    /// Closes every interval that has flows: the end of input.
+    pub fn flush(&mut self) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        if let Some((&last, _)) = self.pending.last_key_value() {
+            self.close_before(last + 1, &mut alerts);
+        }
+        alerts
+    }
+
+    fn close_before(&mut self, upto: u64, alerts: &mut Vec<Alert>) {
+        loop {
+            let next = match self.next {
+                Some(n) => n,
+                // Nothing closed yet: start at the first interval with flows.
+                None => match self.pending.first_key_value() {
+                    Some((&k, _)) => k,
+                    None => return,
+                },
+            };
+            if next >= upto {
+                self.next = Some(next);
+                return;
+            }
+            if self.started == 0 && !self.pending.contains_key(&next) {
+                // A gap with no series: nothing to learn until the next flows.
+                let to = self.pending.first_key_value().map_or(upto, |(&k, _)| k.min(upto));
+                self.next = Some(to);
+                continue;
+            }
+            self.close_one(next, alerts);
+            self.next = Some(next + 1);
+        }
+    }
+
+    /// O(live series): every series learns its value (zero without flows), after being compared.
+    fn close_one(&mut self, iv: u64, alerts: &mut Vec<Alert>) {
+        self.counters.intervals += 1;
+        if let Some(accs) = self.pending.remove(&iv) {
+            for (idx, acc) in accs {
+                let (v, saturated) = acc.values();
+                self.counters.distinct_saturated += saturated as u64;
+                let s = &mut self.series[idx as usize];
+                s.cur = v;
+                s.has_cur = true;
+            }
+        }
+        let thr = self.cfg.threshold as f32;
+        let (season, refit) = (&self.season, self.cfg.refit_every);
+        for idx in 0..self.series.len() {
+            let s = &mut self.series[idx];
+            if !s.live || iv < s.born {
+                continue;
+            }
+            if !s.started {
+                s.started = true;
+                self.started += 1;
+            }
+            for (m, measure) in Measure::ALL.iter().enumerate() {
+                if !measure.applies_to(s.key.kind) {
+                    continue;
+                }
+                let x = if s.has_cur { s.cur[m] } else { 0.0 };
+                let model = &mut s.models[m];
+                let mut learn = x;
+                if let Some(fc) = model.forecast(iv, season) {
+                    if model.observations() >= self.cfg.min_history {
+                        let f = fc.max(self.floors[m]);
+                        let ratio = (x - f).abs() / f;
+                        if ratio > thr {
+                            alerts.push(Alert {
+                                interval: iv,
+                                interval_ns: self.cfg.interval_ns,
+                                key: s.key,
+                                measure: *measure,
+                                observed: x as f64,
+                                forecast: f as f64,
+                                model_forecast: fc as f64,
+                                ratio: ratio as f64,
+                            });
+                            self.counters.alerts += 1;
+                            self.counters.alerts_by_kind[s.key.kind as usize] += 1;
+                            // An anomaly teaches the model only what a bad-but-normal interval would:
+                            // a flood shifts the baseline gradually, not in one step.
+                            learn = x.clamp((f * (1.0 - thr)).max(0.0), f * (1.0 + thr));
+                        }
+                    }
+                }
+                model.observe(iv, learn, season, refit);
+            }
+            s.has_cur = false;
+            if s.last_seen + self.idle_intervals <= iv {
+                s.live = false;
+                self.index.remove(&s.key);
+                self.free.push(idx as u32);
+                self.live -= 1;
+                self.started -= 1;
+                self.counters.series_dropped_idle += 1;
+            }
+        }
+    }
+}
