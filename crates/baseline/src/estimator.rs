@@ -87,6 +87,8 @@ impl Alert {
     /// One JSON object: interval start (s since the epoch), key, measure, observed, forecast, ratio.
     pub fn to_json(&self) -> serde_json::Value {
         let k = &self.key;
+        // The model computes in f32: more digits than these would be noise.
+        let r = |v: f64| (v * 1000.0).round() / 1000.0;
         serde_json::json!({
             "interval": self.start_ns() as f64 / 1e9,
             "interval_s": self.interval_ns as f64 / 1e9,
@@ -96,9 +98,9 @@ impl Alert {
             "port": if k.kind == Kind::DstPort { Some(format!("{}/{}", k.proto_name(), k.port)) } else { None },
             "measure": self.measure.name(),
             "observed": self.observed,
-            "forecast": self.forecast,
-            "model_forecast": self.model_forecast,
-            "ratio": self.ratio,
+            "forecast": r(self.forecast),
+            "model_forecast": r(self.model_forecast),
+            "ratio": r(self.ratio),
         })
     }
 }

@@ -25,4 +25,4 @@ mod sink;
 pub use estimator::{Alert, Baseline, BaselineConfig, Counters};
 pub use model::{Forecaster, Params, Season};
 pub use series::{FlowObs, Kind, Measure, SeriesKey};
-pub use sink::{BaselineSink, Labeller};
+pub use sink::{AlertFn, BaselineSink, Labeller};

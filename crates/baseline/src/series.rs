@@ -191,7 +191,9 @@ impl Acc {
     pub fn values(&self) -> ([f32; MEASURES], u32) {
         let (peers, p_full) = self.peers.count();
         let (ports, q_full) = self.ports.count();
-        let v = [self.flows as f32, self.packets as f32, self.bytes as f32, peers as f32, ports as f32, self.anomalous as f32];
+        // Whole numbers: an estimate's fraction is noise, not information.
+        let (peers, ports) = (peers.round() as f32, ports.round() as f32);
+        let v = [self.flows as f32, self.packets as f32, self.bytes as f32, peers, ports, self.anomalous as f32];
         (v, p_full as u32 + q_full as u32)
     }
 }

@@ -7,7 +7,9 @@ use crate::estimator::{Alert, Baseline};
 use crate::series::FlowObs;
 
 /// Decides whether a conversation counts as anomalous (the rule labeller's verdict).
-pub type Labeller<'a> = Box<dyn FnMut(&FlowRecord, Option<&FlowRecord>) -> bool + 'a>;
+pub type Labeller<'a> = Box<dyn FnMut(&FlowRecord, Option<&FlowRecord>) -> bool + Send + 'a>;
+/// Receives the alerts.
+pub type AlertFn<'a> = Box<dyn FnMut(&Alert) + Send + 'a>;
 
 /// Feeds a [`Baseline`] from the flow engine and hands alerts to `on_alert` as intervals close.
 ///
@@ -17,12 +19,12 @@ pub type Labeller<'a> = Box<dyn FnMut(&FlowRecord, Option<&FlowRecord>) -> bool 
 pub struct BaselineSink<'a> {
     pub baseline: Baseline,
     label: Labeller<'a>,
-    on_alert: Box<dyn FnMut(&Alert) + 'a>,
+    on_alert: AlertFn<'a>,
     clock_ns: u64,
 }
 
 impl<'a> BaselineSink<'a> {
-    pub fn new(baseline: Baseline, label: Labeller<'a>, on_alert: Box<dyn FnMut(&Alert) + 'a>) -> BaselineSink<'a> {
+    pub fn new(baseline: Baseline, label: Labeller<'a>, on_alert: AlertFn<'a>) -> BaselineSink<'a> {
         BaselineSink { baseline, label, on_alert, clock_ns: 0 }
     }
 
