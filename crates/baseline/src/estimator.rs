@@ -9,6 +9,9 @@ use crate::model::{Forecaster, Params, Season};
 use crate::series::{Acc, FlowObs, Kind, Measure, SeriesKey, MEASURES};
 
 const NS: u64 = 1_000_000_000;
+/// Idle series are looked for every this many intervals (at interval numbers that are multiples
+/// of it, so the drops do not depend on which intervals had flows).
+const SWEEP_EVERY: u64 = 16;
 
 /// Parameters of the baseline. The defaults are what `netanom baseline` uses.
 #[derive(Debug, Clone)]
@@ -31,7 +34,7 @@ pub struct BaselineConfig {
     /// A series alerts only after this many intervals of history (default 4).
     pub min_history: u64,
     /// Intervals stay open this long after their end for flows still in the flow table (default
-    /// 190 s: the flow table's idle timeout, 182 s, and a margin).
+    /// 618 s: the flow table's longest timeout, established TCP's 610 s, and a margin).
     pub hold_ns: u64,
     /// Series without flows for this long are dropped (default 2 h).
     pub idle_ns: u64,
@@ -41,6 +44,10 @@ pub struct BaselineConfig {
     pub refit_every: u64,
     /// Parameters before the first re-fit.
     pub params: Params,
+    /// Learn every live series every interval as it closes, rather than a quiet series' zeros when
+    /// it next has flows (default false; the alerts are the same, since a zero cannot alert with a
+    /// threshold of 1 or more; forced on below that).
+    pub update_quiet_series: bool,
 }
 
 impl Default for BaselineConfig {
@@ -54,11 +61,12 @@ impl Default for BaselineConfig {
             packets_per_flow: 10.0,
             bytes_per_flow: 10_000.0,
             min_history: 4,
-            hold_ns: 190 * NS,
+            hold_ns: 618 * NS,
             idle_ns: 7200 * NS,
             max_series: 200_000,
             refit_every: crate::model::HISTORY as u64,
             params: Params::default(),
+            update_quiet_series: false,
         }
     }
 }
@@ -109,7 +117,7 @@ impl Alert {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Counters {
     pub flows: u64,
-    /// Flows whose interval had already closed (they lasted longer than the hold): not counted.
+    /// Flows whose interval had already closed (handed over later than the hold): not counted.
     pub late_flows: u64,
     pub intervals: u64,
     pub series_created: u64,
@@ -129,10 +137,10 @@ struct Series {
     born: u64,
     last_seen: u64,
     live: bool,
-    /// Its first interval has closed.
-    started: bool,
-    has_cur: bool,
-    cur: [f32; MEASURES],
+    /// The latest interval its models learnt.
+    stepped: Option<u64>,
+    /// This interval's values, when every series is updated every interval.
+    cur: Option<[f32; MEASURES]>,
     models: [Forecaster; MEASURES],
 }
 
@@ -149,8 +157,12 @@ pub struct Baseline {
     live: usize,
     /// Live series whose first interval has closed: without any, empty intervals can be skipped.
     started: usize,
+    /// Update every live series every interval (see [`BaselineConfig::update_quiet_series`]).
+    eager: bool,
+    /// Most quiet intervals learnt when a series comes back.
+    catch_up: u64,
     /// Open intervals' accumulators, by interval then series.
-    pending: BTreeMap<u64, HashMap<u32, Acc>>,
+    pending: BTreeMap<u64, HashMap<SeriesKey, Acc>>,
     /// The next interval to close; `None` until the first closes (earlier flows are not late yet).
     next: Option<u64>,
     counters: Counters,
@@ -163,6 +175,9 @@ impl Baseline {
         let m = cfg.min_forecast as f32;
         let floors = [m, m * cfg.packets_per_flow as f32, m * cfg.bytes_per_flow as f32, m, m, m];
         let idle_intervals = (cfg.idle_ns / interval_ns).max(1);
+        let eager = cfg.update_quiet_series || cfg.threshold < 1.0;
+        // Covers any gap a series can have without being dropped: its idle time and the hold.
+        let catch_up = idle_intervals + cfg.hold_ns / interval_ns + SWEEP_EVERY + 2;
         let cfg = BaselineConfig { interval_ns, ..cfg };
         Baseline {
             cfg,
@@ -174,6 +189,8 @@ impl Baseline {
             free: Vec::new(),
             live: 0,
             started: 0,
+            eager,
+            catch_up,
             pending: BTreeMap::new(),
             next: None,
             counters: Counters::default(),
@@ -192,65 +209,60 @@ impl Baseline {
         self.live
     }
 
-    /// Counts one ended conversation in the interval of its first packet, for its source host, its
-    /// destination host, its destination port and the network.
+    /// Counts one ended conversation in the interval of its last packet, for its source host, its
+    /// destination host, its destination port and the network. Series are looked up (or created)
+    /// when the interval closes, once per series rather than per flow.
     pub fn observe_flow(&mut self, f: &FlowObs) {
         self.counters.flows += 1;
-        let iv = f.start_ns / self.cfg.interval_ns;
+        let iv = f.at_ns / self.cfg.interval_ns;
         if self.next.is_some_and(|n| iv < n) {
             self.counters.late_flows += 1;
             return;
         }
         let accs = self.pending.entry(iv).or_default();
-        let mut keys = [SeriesKey::network(); 4];
-        let mut n = 1;
+        accs.entry(SeriesKey::network()).or_default().add(Kind::Network, f);
         if f.ip {
             let host = |kind, host| SeriesKey { kind, v6: f.v6, host, proto: 0, port: 0 };
-            keys[1] = host(Kind::SrcHost, f.src);
-            keys[2] = host(Kind::DstHost, f.dst);
-            keys[3] = SeriesKey { proto: f.proto, port: f.dst_port, ..host(Kind::DstPort, f.dst) };
-            n = 4;
+            accs.entry(host(Kind::SrcHost, f.src)).or_default().add(Kind::SrcHost, f);
+            accs.entry(host(Kind::DstHost, f.dst)).or_default().add(Kind::DstHost, f);
+            let port = SeriesKey { proto: f.proto, port: f.dst_port, ..host(Kind::DstPort, f.dst) };
+            accs.entry(port).or_default().add(Kind::DstPort, f);
         }
-        for key in &keys[..n] {
-            let idx = match self.index.get(key) {
-                Some(&i) => i,
-                None => {
-                    if self.live >= self.cfg.max_series {
-                        self.counters.series_refused += 1;
-                        continue;
-                    }
-                    let s = Series {
-                        key: *key,
-                        born: iv,
-                        last_seen: iv,
-                        live: true,
-                        started: false,
-                        has_cur: false,
-                        cur: [0.0; MEASURES],
-                        models: std::array::from_fn(|_| Forecaster::new(self.cfg.params, &self.season)),
-                    };
-                    let i = match self.free.pop() {
-                        Some(i) => {
-                            self.series[i as usize] = s;
-                            i
-                        }
-                        None => {
-                            self.series.push(s);
-                            (self.series.len() - 1) as u32
-                        }
-                    };
-                    self.index.insert(*key, i);
-                    self.live += 1;
-                    self.counters.series_created += 1;
-                    self.counters.max_live_series = self.counters.max_live_series.max(self.live as u64);
-                    i
-                }
-            };
-            let s = &mut self.series[idx as usize];
-            s.last_seen = s.last_seen.max(iv);
-            s.born = s.born.min(iv);
-            accs.entry(idx).or_default().add(key.kind, f);
+    }
+
+    /// The series of `key`, created if new and there is room.
+    fn series_for(&mut self, key: &SeriesKey, iv: u64) -> Option<u32> {
+        if let Some(&i) = self.index.get(key) {
+            return Some(i);
         }
+        if self.live >= self.cfg.max_series {
+            self.counters.series_refused += 1;
+            return None;
+        }
+        let s = Series {
+            key: *key,
+            born: iv,
+            last_seen: iv,
+            live: true,
+            stepped: None,
+            cur: None,
+            models: std::array::from_fn(|_| Forecaster::new(self.cfg.params)),
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.series[i as usize] = s;
+                i
+            }
+            None => {
+                self.series.push(s);
+                (self.series.len() - 1) as u32
+            }
+        };
+        self.index.insert(*key, i);
+        self.live += 1;
+        self.counters.series_created += 1;
+        self.counters.max_live_series = self.counters.max_live_series.max(self.live as u64);
+        Some(i)
     }
 
     /// Closes every interval that ended at least the hold before `now_ns` (the flow table's clock:
@@ -287,9 +299,16 @@ impl Baseline {
                 self.next = Some(next);
                 return;
             }
-            if self.started == 0 && !self.pending.contains_key(&next) {
-                // A gap with no series: nothing to learn until the next flows.
+            if (!self.eager || self.started == 0) && !self.pending.contains_key(&next) {
+                // Nothing to compare until the next flows: quiet series catch up when they return.
                 let to = self.pending.first_key_value().map_or(upto, |(&k, _)| k.min(upto));
+                self.counters.intervals += to - next;
+                // The sweeps the skipped intervals would have made, while there is anything to drop.
+                let mut at = next.next_multiple_of(SWEEP_EVERY);
+                while at < to && self.live > 0 {
+                    self.sweep(at);
+                    at += SWEEP_EVERY;
+                }
                 self.next = Some(to);
                 continue;
             }
@@ -298,70 +317,138 @@ impl Baseline {
         }
     }
 
-    /// O(live series): every series learns its value (zero without flows), after being compared.
+    /// Compares and teaches the series with flows in `iv` (every live series when quiet ones are
+    /// updated eagerly): O(series with flows), O(live series) at worst.
     fn close_one(&mut self, iv: u64, alerts: &mut Vec<Alert>) {
         self.counters.intervals += 1;
-        if let Some(accs) = self.pending.remove(&iv) {
-            for (idx, acc) in accs {
-                let (v, saturated) = acc.values();
-                self.counters.distinct_saturated += saturated as u64;
-                let s = &mut self.series[idx as usize];
-                s.cur = v;
-                s.has_cur = true;
+        let accs = self.pending.remove(&iv).unwrap_or_default();
+        // In key order: series are created, and alerts come out, in the same order on every run
+        // (the hash map's order is seeded per process).
+        let mut accs: Vec<(SeriesKey, Acc)> = accs.into_iter().collect();
+        accs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut values = Vec::with_capacity(accs.len());
+        for (key, acc) in accs {
+            let (v, saturated) = acc.values();
+            self.counters.distinct_saturated += saturated as u64;
+            if let Some(idx) = self.series_for(&key, iv) {
+                self.series[idx as usize].last_seen = iv;
+                values.push((idx, v));
             }
         }
-        let thr = self.cfg.threshold as f32;
-        let (season, refit) = (&self.season, self.cfg.refit_every);
-        for idx in 0..self.series.len() {
-            let s = &mut self.series[idx];
-            if !s.live || iv < s.born {
-                continue;
+        let ctx = StepContext {
+            iv,
+            thr: self.cfg.threshold as f32,
+            floors: self.floors,
+            min_history: self.cfg.min_history,
+            refit: self.cfg.refit_every,
+            interval_ns: self.cfg.interval_ns,
+            catch_up: self.catch_up,
+            season: &self.season,
+        };
+        let first_alert = alerts.len();
+        if self.eager {
+            for (idx, v) in values {
+                self.series[idx as usize].cur = Some(v);
             }
-            if !s.started {
-                s.started = true;
-                self.started += 1;
-            }
-            for (m, measure) in Measure::ALL.iter().enumerate() {
-                if !measure.applies_to(s.key.kind) {
-                    continue;
+            for s in self.series.iter_mut() {
+                if s.live && iv >= s.born {
+                    let (v, flows) = s.cur.take().map_or(([0.0; MEASURES], false), |v| (v, true));
+                    self.started += step(s, &v, flows, &ctx, alerts, &mut self.counters) as usize;
                 }
-                let x = if s.has_cur { s.cur[m] } else { 0.0 };
-                let model = &mut s.models[m];
-                let mut learn = x;
-                if let Some(fc) = model.forecast(iv, season) {
-                    if model.observations() >= self.cfg.min_history {
-                        let f = fc.max(self.floors[m]);
-                        let ratio = (x - f).abs() / f;
-                        if ratio > thr {
-                            alerts.push(Alert {
-                                interval: iv,
-                                interval_ns: self.cfg.interval_ns,
-                                key: s.key,
-                                measure: *measure,
-                                observed: x as f64,
-                                forecast: f as f64,
-                                model_forecast: fc as f64,
-                                ratio: ratio as f64,
-                            });
-                            self.counters.alerts += 1;
-                            self.counters.alerts_by_kind[s.key.kind as usize] += 1;
-                            // An anomaly teaches the model only what a bad-but-normal interval would:
-                            // a flood shifts the baseline gradually, not in one step.
-                            learn = x.clamp((f * (1.0 - thr)).max(0.0), f * (1.0 + thr));
-                        }
-                    }
-                }
-                model.observe(iv, learn, season, refit);
             }
-            s.has_cur = false;
-            if s.last_seen + self.idle_intervals <= iv {
+            alerts[first_alert..].sort_by(|a, b| (a.key, a.measure).cmp(&(b.key, b.measure)));
+        } else {
+            for (idx, v) in values {
+                let s = &mut self.series[idx as usize];
+                self.started += step(s, &v, true, &ctx, alerts, &mut self.counters) as usize;
+            }
+        }
+        if iv % SWEEP_EVERY == 0 {
+            self.sweep(iv);
+        }
+    }
+
+    /// Drops the series idle for `idle_ns`.
+    fn sweep(&mut self, iv: u64) {
+        for (idx, s) in self.series.iter_mut().enumerate() {
+            if s.live && s.last_seen + self.idle_intervals <= iv {
                 s.live = false;
+                // Give the memory back now: a dropped slot may wait long for a new series.
+                s.models = std::array::from_fn(|_| Forecaster::new(self.cfg.params));
                 self.index.remove(&s.key);
                 self.free.push(idx as u32);
                 self.live -= 1;
-                self.started -= 1;
+                self.started -= s.stepped.is_some() as usize;
                 self.counters.series_dropped_idle += 1;
             }
         }
     }
+}
+
+/// What every series' step of one interval shares.
+struct StepContext<'a> {
+    iv: u64,
+    thr: f32,
+    floors: [f32; MEASURES],
+    min_history: u64,
+    refit: u64,
+    interval_ns: u64,
+    catch_up: u64,
+    season: &'a Season,
+}
+
+/// One series' interval: the quiet intervals since its last step are learnt as zeros (they cannot
+/// alert: a zero is at ratio 1 from any forecast, not above a threshold of 1 or more), then its
+/// values are compared with the forecasts and learnt. Parameters are re-fitted only in intervals
+/// with flows, which keeps a quiet series' catching up cheap. True on the series' first step.
+fn step(
+    s: &mut Series,
+    v: &[f32; MEASURES],
+    flows: bool,
+    c: &StepContext,
+    alerts: &mut Vec<Alert>,
+    n: &mut Counters,
+) -> bool {
+    let first = s.stepped.is_none();
+    if let Some(last) = s.stepped {
+        for j in (last + 1).max(c.iv.saturating_sub(c.catch_up))..c.iv {
+            for (m, measure) in Measure::ALL.iter().enumerate() {
+                if measure.applies_to(s.key.kind) {
+                    s.models[m].observe(j, 0.0, c.season, 0);
+                }
+            }
+        }
+    }
+    s.stepped = Some(c.iv);
+    for (m, measure) in Measure::ALL.iter().enumerate() {
+        if !measure.applies_to(s.key.kind) {
+            continue;
+        }
+        let x = v[m];
+        let model = &mut s.models[m];
+        let mut learn = x;
+        if let Some(fc) = model.forecast(c.iv, c.season) {
+            let f = fc.max(c.floors[m]);
+            let ratio = (x - f).abs() / f;
+            if model.observations() >= c.min_history && ratio > c.thr {
+                alerts.push(Alert {
+                    interval: c.iv,
+                    interval_ns: c.interval_ns,
+                    key: s.key,
+                    measure: *measure,
+                    observed: x as f64,
+                    forecast: f as f64,
+                    model_forecast: fc as f64,
+                    ratio: ratio as f64,
+                });
+                n.alerts += 1;
+                n.alerts_by_kind[s.key.kind as usize] += 1;
+                // An anomaly teaches the model only what a bad-but-normal interval would: a flood
+                // shifts the baseline gradually, not in one step.
+                learn = x.clamp((f * (1.0 - c.thr)).max(0.0), f * (1.0 + c.thr));
+            }
+        }
+        model.observe(c.iv, learn, c.season, if flows { c.refit } else { 0 });
+    }
+    first
 }

@@ -5,7 +5,7 @@
 //! ```
 //! use netanom_baseline::{Baseline, BaselineConfig, FlowObs};
 //! let mut b = Baseline::new(BaselineConfig { season_ns: 0, ..BaselineConfig::default() });
-//! let flow = FlowObs { start_ns: 5_000_000_000, ip: true, src: [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+//! let flow = FlowObs { at_ns: 5_000_000_000, ip: true, src: [10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
 //!                      dst: [10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], proto: 6, dst_port: 80,
 //!                      packets: 10, bytes: 1000, ..FlowObs::default() };
 //! b.observe_flow(&flow);

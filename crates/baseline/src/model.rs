@@ -4,7 +4,8 @@
 //!
 //! Memory is fixed per forecaster: a ring of the last [`HISTORY`] values and, when a season is
 //! configured, `2 × slots` seasonal numbers (the per-slot sums of the two warm-up seasons, then the
-//! seasonal indices).
+//! seasonal indices), allocated at the second observation: most series (a client's ephemeral
+//! port, a scanned address) are seen once and keep only their level.
 
 /// Values kept for re-fitting.
 pub const HISTORY: usize = 32;
@@ -68,24 +69,27 @@ pub struct Forecaster {
     trend: f32,
     params: Params,
     holt_winters: bool,
-    /// Warm-up: slot sums of season 0 then season 1; after: the seasonal indices (first half).
-    seasonal: Box<[f32]>,
-    hist: [f32; HISTORY],
+    /// Empty until the second observation; then the history ring ([`HISTORY`] values) followed by
+    /// the seasonal numbers: during warm-up the slot sums of season 0 then season 1, after it the
+    /// seasonal indices (first half).
+    store: Box<[f32]>,
     /// Interval number of the latest observation.
     last: u64,
+    /// Observations after which the next re-fit is due.
+    refit_at: u64,
 }
 
 impl Forecaster {
-    pub fn new(params: Params, season: &Season) -> Forecaster {
+    pub fn new(params: Params) -> Forecaster {
         Forecaster {
             n: 0,
             level: 0.0,
             trend: 0.0,
             params,
             holt_winters: false,
-            seasonal: vec![0.0; 2 * season.slots].into_boxed_slice(),
-            hist: [0.0; HISTORY],
+            store: Box::new([]),
             last: 0,
+            refit_at: 0,
         }
     }
 
@@ -108,25 +112,34 @@ impl Forecaster {
             return None;
         }
         let f = if self.holt_winters {
-            self.level + self.trend + self.seasonal[season.slot(interval)]
+            self.level + self.trend + self.store[HISTORY + season.slot(interval)]
         } else {
             self.level + self.trend
         };
         Some(f.max(0.0))
     }
 
-    /// Takes the value of `interval`, which must follow the previous one.
+    /// Takes the value of `interval`, which must follow the previous one; re-fits the parameters
+    /// when `refit_every` observations have passed since the last re-fit (0: not now).
     #[inline]
     pub fn observe(&mut self, interval: u64, x: f32, season: &Season, refit_every: u64) {
         let p = self.params;
+        if self.n == 1 {
+            // The first value is the level: enter it in the history and the first season's sums.
+            self.store = vec![0.0; HISTORY + 2 * season.slots].into_boxed_slice();
+            self.store[0] = self.level;
+            if season.len > 0 {
+                self.store[HISTORY + season.slot(self.last)] = self.level;
+            }
+        }
         if self.n == 0 {
             self.level = x;
         } else if self.holt_winters {
             let slot = season.slot(interval);
-            let s = self.seasonal[slot];
+            let s = self.store[HISTORY + slot];
             let level = p.alpha * (x - s) + (1.0 - p.alpha) * (self.level + self.trend);
             self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * self.trend;
-            self.seasonal[slot] = p.gamma * (x - level) + (1.0 - p.gamma) * s;
+            self.store[HISTORY + slot] = p.gamma * (x - level) + (1.0 - p.gamma) * s;
             self.level = level;
         } else {
             // Holt's linear smoothing: no seasonal term yet.
@@ -134,19 +147,22 @@ impl Forecaster {
             self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * self.trend;
             self.level = level;
         }
-        if season.len > 0 && !self.holt_winters {
+        if season.len > 0 && !self.holt_winters && self.n > 0 {
             let which = (self.n / season.len) as usize;
             if which < 2 {
-                self.seasonal[which * season.slots + season.slot(interval)] += x;
+                self.store[HISTORY + which * season.slots + season.slot(interval)] += x;
             }
             if self.n + 1 == 2 * season.len {
                 self.start_holt_winters(interval + 1 - 2 * season.len, season);
             }
         }
-        self.hist[(self.n % HISTORY as u64) as usize] = x;
+        if self.n > 0 {
+            self.store[(self.n % HISTORY as u64) as usize] = x;
+        }
         self.last = interval;
         self.n += 1;
-        if refit_every > 0 && self.n >= HISTORY as u64 && self.n % refit_every == 0 {
+        if refit_every > 0 && self.n >= HISTORY as u64 && self.n >= self.refit_at {
+            self.refit_at = self.n + refit_every;
             self.refit(season);
         }
     }
@@ -157,8 +173,9 @@ impl Forecaster {
     /// `start` is the first warm-up interval.
     fn start_holt_winters(&mut self, start: u64, season: &Season) {
         let (len, slots) = (season.len as f32, season.slots);
-        let m0 = self.seasonal[..slots].iter().sum::<f32>() / len;
-        let m1 = self.seasonal[slots..].iter().sum::<f32>() / len;
+        let seasonal = &mut self.store[HISTORY..];
+        let m0 = seasonal[..slots].iter().sum::<f32>() / len;
+        let m1 = seasonal[slots..].iter().sum::<f32>() / len;
         self.trend = (m1 - m0) / len;
         // Mean position within the season of each slot's intervals, from the season's middle.
         let mut pos = [0.0f32; MAX_SLOTS];
@@ -168,8 +185,8 @@ impl Forecaster {
         for i in 0..slots {
             let c = season.counts[i].max(1) as f32;
             let offset = self.trend * (pos[i] / c - (len - 1.0) / 2.0);
-            self.seasonal[i] = ((self.seasonal[i] / c - m0) + (self.seasonal[slots + i] / c - m1)) / 2.0 - offset;
-            self.seasonal[slots + i] = 0.0;
+            seasonal[i] = ((seasonal[i] / c - m0) + (seasonal[slots + i] / c - m1)) / 2.0 - offset;
+            seasonal[slots + i] = 0.0;
         }
         // The second season's mean is its level half a season ago.
         self.level = m1 + self.trend * (len - 1.0) / 2.0;
@@ -181,7 +198,7 @@ impl Forecaster {
         let mut h = [0.0; HISTORY];
         let start = self.n % HISTORY as u64;
         for (i, v) in h.iter_mut().enumerate() {
-            *v = self.hist[((start + i as u64) % HISTORY as u64) as usize];
+            *v = self.store[((start + i as u64) % HISTORY as u64) as usize];
         }
         (h, self.last + 1 - HISTORY as u64)
     }
@@ -193,13 +210,16 @@ impl Forecaster {
         if h.iter().all(|&v| v == h[0]) {
             return; // a flat series fits every parameter equally
         }
+        if h.iter().filter(|&&v| v != 0.0).count() < HISTORY / 4 {
+            return; // a few flows among zeros cannot tell parameters apart, and sparse series abound
+        }
         let mut best = (f32::INFINITY, self.params);
         if self.holt_winters {
             let mut s = [0.0f32; MAX_SLOTS];
             for &alpha in &ALPHAS {
                 for &beta in &BETAS {
                     for &gamma in &GAMMAS {
-                        s[..season.slots].copy_from_slice(&self.seasonal[..season.slots]);
+                        s[..season.slots].copy_from_slice(&self.store[HISTORY..HISTORY + season.slots]);
                         let p = Params { alpha, beta, gamma };
                         let sse = replay_hw(&h, first, self.trend, &mut s[..season.slots], season, p);
                         if sse < best.0 {
@@ -257,7 +277,7 @@ mod tests {
     use super::*;
 
     fn run(values: &[f32], season: &Season) -> (Forecaster, Vec<Option<f32>>) {
-        let mut f = Forecaster::new(Params::default(), season);
+        let mut f = Forecaster::new(Params::default());
         let mut out = Vec::new();
         for (i, &v) in values.iter().enumerate() {
             out.push(f.forecast(1000 + i as u64, season));

@@ -118,8 +118,8 @@ impl fmt::Display for SeriesKey {
 /// One ended conversation as the baseline sees it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FlowObs {
-    /// When it counts: the conversation's first packet.
-    pub start_ns: u64,
+    /// When it counts: the conversation's last packet (see [`FlowObs::from_records`]).
+    pub at_ns: u64,
     /// Hosts are only known for IP flows; other flows count for the network alone.
     pub ip: bool,
     pub v6: bool,
@@ -135,17 +135,23 @@ pub struct FlowObs {
 
 impl FlowObs {
     /// From the flow engine's ended conversation: `first` is the A row (the initiator's direction).
+    ///
+    /// The whole conversation counts at its last packet. The flow table hands a conversation over
+    /// at most its timeout after that packet (610 s for established TCP, the longest), so intervals
+    /// held open that long miss none; counted at its first packet, every conversation longer than
+    /// the hold would arrive after its interval closed. For the short conversations that make up
+    /// floods and scans both instants are the same interval.
     pub fn from_records(first: &FlowRecord, second: Option<&FlowRecord>, anomalous: bool) -> FlowObs {
         let k = &first.key;
-        let (mut packets, mut bytes, mut start) = (first.stats.pkts, first.stats.l7_bytes, first.first_ns);
+        let (mut packets, mut bytes, mut last) = (first.stats.pkts, first.stats.l7_bytes, first.last_ns);
         if let Some(b) = second {
             packets += b.stats.pkts;
             bytes += b.stats.l7_bytes;
-            start = start.min(b.first_ns);
+            last = last.max(b.last_ns);
         }
         let icmp = k.l4_proto == 1 || k.l4_proto == 58;
         FlowObs {
-            start_ns: start,
+            at_ns: last,
             ip: k.l3 != L3::None,
             v6: k.l3 == L3::Ipv6,
             src: k.src,
