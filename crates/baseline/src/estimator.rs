@@ -324,12 +324,19 @@ impl Baseline {
         let accs = self.pending.remove(&iv).unwrap_or_default();
         // In key order: series are created, and alerts come out, in the same order on every run
         // (the hash map's order is seeded per process).
-        let mut accs: Vec<(SeriesKey, Acc)> = accs.into_iter().collect();
-        accs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut values = Vec::with_capacity(accs.len());
-        for (key, acc) in accs {
-            let (v, saturated) = acc.values();
-            self.counters.distinct_saturated += saturated as u64;
+        let mut saturated = 0;
+        let mut keyed: Vec<(SeriesKey, [f32; MEASURES])> = accs
+            .into_iter()
+            .map(|(k, acc)| {
+                let (v, full) = acc.values();
+                saturated += full as u64;
+                (k, v)
+            })
+            .collect();
+        self.counters.distinct_saturated += saturated;
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut values = Vec::with_capacity(keyed.len());
+        for (key, v) in keyed {
             if let Some(idx) = self.series_for(&key, iv) {
                 self.series[idx as usize].last_seen = iv;
                 values.push((idx, v));
