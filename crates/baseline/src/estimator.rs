@@ -418,10 +418,11 @@ fn step(
 ) -> bool {
     let first = s.stepped.is_none();
     if let Some(last) = s.stepped {
-        for j in (last + 1).max(c.iv.saturating_sub(c.catch_up))..c.iv {
+        let from = (last + 1).max(c.iv.saturating_sub(c.catch_up));
+        if from < c.iv {
             for (m, measure) in Measure::ALL.iter().enumerate() {
                 if measure.applies_to(s.key.kind) {
-                    s.models[m].observe(j, 0.0, c.season, 0);
+                    s.models[m].observe_zeros(from, c.iv, c.season);
                 }
             }
         }
