@@ -9,8 +9,9 @@ use crate::model::{Forecaster, Params, Season};
 use crate::series::{Acc, FlowObs, Kind, Measure, SeriesKey, MEASURES};
 
 const NS: u64 = 1_000_000_000;
-/// Idle series are looked for every this many intervals (at interval numbers that are multiples
-/// of it, so the drops do not depend on which intervals had flows).
+/// Idle series are looked for every this many intervals at least (every eighth of the idle time
+/// when longer), at interval numbers that are multiples of it, so the drops do not depend on which
+/// intervals had flows.
 const SWEEP_EVERY: u64 = 16;
 
 /// Parameters of the baseline. The defaults are what `netanom baseline` uses.
@@ -161,6 +162,7 @@ pub struct Baseline {
     eager: bool,
     /// Most quiet intervals learnt when a series comes back.
     catch_up: u64,
+    sweep_every: u64,
     /// Open intervals' accumulators, by interval then series.
     pending: BTreeMap<u64, HashMap<SeriesKey, Acc>>,
     /// The next interval to close; `None` until the first closes (earlier flows are not late yet).
@@ -177,7 +179,8 @@ impl Baseline {
         let idle_intervals = (cfg.idle_ns / interval_ns).max(1);
         let eager = cfg.update_quiet_series || cfg.threshold < 1.0;
         // Covers any gap a series can have without being dropped: its idle time and the hold.
-        let catch_up = idle_intervals + cfg.hold_ns / interval_ns + SWEEP_EVERY + 2;
+        let sweep_every = (idle_intervals / 8).max(SWEEP_EVERY);
+        let catch_up = idle_intervals + cfg.hold_ns / interval_ns + sweep_every + 2;
         let cfg = BaselineConfig { interval_ns, ..cfg };
         Baseline {
             cfg,
@@ -191,6 +194,7 @@ impl Baseline {
             started: 0,
             eager,
             catch_up,
+            sweep_every,
             pending: BTreeMap::new(),
             next: None,
             counters: Counters::default(),
@@ -304,10 +308,10 @@ impl Baseline {
                 let to = self.pending.first_key_value().map_or(upto, |(&k, _)| k.min(upto));
                 self.counters.intervals += to - next;
                 // The sweeps the skipped intervals would have made, while there is anything to drop.
-                let mut at = next.next_multiple_of(SWEEP_EVERY);
+                let mut at = next.next_multiple_of(self.sweep_every);
                 while at < to && self.live > 0 {
                     self.sweep(at);
-                    at += SWEEP_EVERY;
+                    at += self.sweep_every;
                 }
                 self.next = Some(to);
                 continue;
@@ -370,7 +374,7 @@ impl Baseline {
                 self.started += step(s, &v, true, &ctx, alerts, &mut self.counters) as usize;
             }
         }
-        if iv % SWEEP_EVERY == 0 {
+        if iv % self.sweep_every == 0 {
             self.sweep(iv);
         }
     }

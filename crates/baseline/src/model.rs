@@ -146,6 +146,7 @@ impl Forecaster {
             let level = p.alpha * x + (1.0 - p.alpha) * (self.level + self.trend);
             self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * self.trend;
             self.level = level;
+            self.settle();
         }
         if season.len > 0 && !self.holt_winters && self.n > 0 {
             let which = (self.n / season.len) as usize;
@@ -167,6 +168,16 @@ impl Forecaster {
         }
     }
 
+    /// A level and trend decaying through a run of zeros reach exactly zero instead of crawling
+    /// through subnormal floats, which are slow and mean nothing here.
+    #[inline]
+    fn settle(&mut self) {
+        if self.level.abs() < 1e-6 && self.trend.abs() < 1e-6 {
+            self.level = 0.0;
+            self.trend = 0.0;
+        }
+    }
+
     /// Learns zeros for the intervals `from..to`, as `observe(j, 0.0, season, 0)` for each would,
     /// with the Holt warm-up steps in a tight loop: a series back after an hour at 10 s intervals
     /// has hundreds to learn.
@@ -183,9 +194,13 @@ impl Forecaster {
             let m = (to - j).min(plain);
             let p = self.params;
             for _ in 0..m {
+                if self.level == 0.0 && self.trend == 0.0 {
+                    break; // zeros learnt from zero stay zero
+                }
                 let level = (1.0 - p.alpha) * (self.level + self.trend);
                 self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * self.trend;
                 self.level = level;
+                self.settle();
             }
             // Zeros add nothing to the warm-up sums; the ring takes the last (at most) HISTORY.
             for k in m.saturating_sub(HISTORY as u64)..m {

@@ -111,7 +111,7 @@ fn flows_of_a_closed_interval_are_late_and_idle_series_go() {
     assert!(b.advance_to((T0 + 1) * IV).is_empty());
     b.observe_flow(&flow(T0, 1, v4(10, 0, 1, 1), 80));
     assert_eq!(b.counters().late_flows, 1);
-    // Idle for 30 intervals, dropped at the next sweep (every 16 intervals).
+    // Idle for 30 intervals, dropped at the next sweep (every 16 intervals, or an eighth of the idle time when longer).
     b.advance_to((T0 + 60) * IV);
     assert_eq!(b.live_series(), 0);
     assert_eq!(b.counters().series_dropped_idle, 4);
