@@ -141,6 +141,7 @@ impl Forecaster {
             self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * self.trend;
             self.store[HISTORY + slot] = p.gamma * (x - level) + (1.0 - p.gamma) * s;
             self.level = level;
+            self.settle();
         } else {
             // Holt's linear smoothing: no seasonal term yet.
             let level = p.alpha * x + (1.0 - p.alpha) * (self.level + self.trend);
@@ -168,11 +169,17 @@ impl Forecaster {
         }
     }
 
-    /// A level and trend decaying through a run of zeros reach exactly zero instead of crawling
-    /// through subnormal floats, which are slow and mean nothing here.
+    /// Counts are never negative: neither is the level, and the trend cannot take the next
+    /// forecast below zero (after a burst ends, an unchecked trend digs a hole that every later
+    /// interval alerts on, since alerted values are learnt clipped). And a level and trend decaying
+    /// through zeros reach exactly zero instead of crawling through slow subnormal floats.
     #[inline]
     fn settle(&mut self) {
-        if self.level.abs() < 1e-6 && self.trend.abs() < 1e-6 {
+        self.level = self.level.max(0.0);
+        if self.level + self.trend < 0.0 {
+            self.trend = -self.level;
+        }
+        if self.level < 1e-6 && self.trend.abs() < 1e-6 {
             self.level = 0.0;
             self.trend = 0.0;
         }
@@ -294,8 +301,8 @@ fn replay_holt(h: &[f32], p: Params) -> f32 {
     for &x in &h[1..] {
         let e = x - (level + trend);
         sse += e * e;
-        let l = p.alpha * x + (1.0 - p.alpha) * (level + trend);
-        trend = p.beta * (l - level) + (1.0 - p.beta) * trend;
+        let l = (p.alpha * x + (1.0 - p.alpha) * (level + trend)).max(0.0);
+        trend = (p.beta * (l - level) + (1.0 - p.beta) * trend).max(-l);
         level = l;
     }
     sse
@@ -309,8 +316,8 @@ fn replay_hw(h: &[f32], first: u64, trend0: f32, s: &mut [f32], season: &Season,
         let slot = season.slot(first + i as u64);
         let e = x - (level + trend + s[slot]);
         sse += e * e;
-        let l = p.alpha * (x - s[slot]) + (1.0 - p.alpha) * (level + trend);
-        trend = p.beta * (l - level) + (1.0 - p.beta) * trend;
+        let l = (p.alpha * (x - s[slot]) + (1.0 - p.alpha) * (level + trend)).max(0.0);
+        trend = (p.beta * (l - level) + (1.0 - p.beta) * trend).max(-l);
         s[slot] = p.gamma * (x - l) + (1.0 - p.gamma) * s[slot];
         level = l;
     }
@@ -382,6 +389,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_trend_after_a_burst_does_not_dig_below_zero() {
+        let season = Season::new(0, 48);
+        let mut f = Forecaster::new(Params::default());
+        for (i, v) in [0.0, 2000.0, 3000.0, 100.0, 0.0].into_iter().enumerate() {
+            f.observe(i as u64, v, &season, 0);
+        }
+        assert!(f.trend >= -f.level);
+        // What the estimator does once every interval alerts: learn values clipped to 5 × forecast.
+        for i in 5..20 {
+            let fc = f.forecast(i, &season).unwrap().max(5.0);
+            f.observe(i, 50.0f32.min(5.0 * fc), &season, 0);
+        }
+        let fc = f.forecast(20, &season).unwrap();
+        assert!(fc > 25.0 && fc < 55.0, "{fc}");
     }
 
     #[test]
