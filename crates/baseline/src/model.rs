@@ -29,7 +29,8 @@ impl Default for Params {
 
 // Small on purpose: the refit runs per series and has to stay O(1) per interval on average.
 const ALPHAS: [f32; 5] = [0.1, 0.2, 0.4, 0.6, 0.9];
-const BETAS: [f32; 3] = [0.0, 0.05, 0.2];
+// No zero: a trend that never updates keeps whatever slope the last burst left, for good.
+const BETAS: [f32; 3] = [0.02, 0.1, 0.3];
 const GAMMAS: [f32; 2] = [0.1, 0.3];
 
 /// How a season of `len` intervals maps onto seasonal slots; shared by every series.
