@@ -27,6 +27,10 @@ impl Default for Params {
     }
 }
 
+/// Trend damping: each step ahead keeps this much of the trend, so a slope learnt during a
+/// burst fades instead of carrying the forecast far above or below the data (counts are bursty).
+const PHI: f32 = 0.9;
+
 // Small on purpose: the refit runs per series and has to stay O(1) per interval on average.
 const ALPHAS: [f32; 5] = [0.1, 0.2, 0.4, 0.6, 0.9];
 // No zero: a trend that never updates keeps whatever slope the last burst left, for good.
@@ -113,9 +117,9 @@ impl Forecaster {
             return None;
         }
         let f = if self.holt_winters {
-            self.level + self.trend + self.store[HISTORY + season.slot(interval)]
+            self.level + PHI * self.trend + self.store[HISTORY + season.slot(interval)]
         } else {
-            self.level + self.trend
+            self.level + PHI * self.trend
         };
         Some(f.max(0.0))
     }
@@ -138,15 +142,15 @@ impl Forecaster {
         } else if self.holt_winters {
             let slot = season.slot(interval);
             let s = self.store[HISTORY + slot];
-            let level = p.alpha * (x - s) + (1.0 - p.alpha) * (self.level + self.trend);
-            self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * self.trend;
+            let level = p.alpha * (x - s) + (1.0 - p.alpha) * (self.level + PHI * self.trend);
+            self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * PHI * self.trend;
             self.store[HISTORY + slot] = p.gamma * (x - level) + (1.0 - p.gamma) * s;
             self.level = level;
             self.settle();
         } else {
             // Holt's linear smoothing: no seasonal term yet.
-            let level = p.alpha * x + (1.0 - p.alpha) * (self.level + self.trend);
-            self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * self.trend;
+            let level = p.alpha * x + (1.0 - p.alpha) * (self.level + PHI * self.trend);
+            self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * PHI * self.trend;
             self.level = level;
             self.settle();
         }
@@ -177,8 +181,8 @@ impl Forecaster {
     #[inline]
     fn settle(&mut self) {
         self.level = self.level.max(0.0);
-        if self.level + self.trend < 0.0 {
-            self.trend = -self.level;
+        if self.level + PHI * self.trend < 0.0 {
+            self.trend = -self.level / PHI;
         }
         if self.level < 1e-6 && self.trend.abs() < 1e-6 {
             self.level = 0.0;
@@ -205,8 +209,8 @@ impl Forecaster {
                 if self.level == 0.0 && self.trend == 0.0 {
                     break; // zeros learnt from zero stay zero
                 }
-                let level = (1.0 - p.alpha) * (self.level + self.trend);
-                self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * self.trend;
+                let level = (1.0 - p.alpha) * (self.level + PHI * self.trend);
+                self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * PHI * self.trend;
                 self.level = level;
                 self.settle();
             }
@@ -300,10 +304,10 @@ impl Forecaster {
 fn replay_holt(h: &[f32], p: Params) -> f32 {
     let (mut level, mut trend, mut sse) = (h[0], 0.0f32, 0.0f32);
     for &x in &h[1..] {
-        let e = x - (level + trend);
+        let e = x - (level + PHI * trend);
         sse += e * e;
-        let l = (p.alpha * x + (1.0 - p.alpha) * (level + trend)).max(0.0);
-        trend = (p.beta * (l - level) + (1.0 - p.beta) * trend).max(-l);
+        let l = (p.alpha * x + (1.0 - p.alpha) * (level + PHI * trend)).max(0.0);
+        trend = (p.beta * (l - level) + (1.0 - p.beta) * PHI * trend).max(-l / PHI);
         level = l;
     }
     sse
@@ -315,10 +319,10 @@ fn replay_hw(h: &[f32], first: u64, trend0: f32, s: &mut [f32], season: &Season,
     let mut sse = 0.0f32;
     for (i, &x) in h.iter().enumerate().skip(1) {
         let slot = season.slot(first + i as u64);
-        let e = x - (level + trend + s[slot]);
+        let e = x - (level + PHI * trend + s[slot]);
         sse += e * e;
-        let l = (p.alpha * (x - s[slot]) + (1.0 - p.alpha) * (level + trend)).max(0.0);
-        trend = (p.beta * (l - level) + (1.0 - p.beta) * trend).max(-l);
+        let l = (p.alpha * (x - s[slot]) + (1.0 - p.alpha) * (level + PHI * trend)).max(0.0);
+        trend = (p.beta * (l - level) + (1.0 - p.beta) * PHI * trend).max(-l / PHI);
         s[slot] = p.gamma * (x - l) + (1.0 - p.gamma) * s[slot];
         level = l;
     }
