@@ -338,7 +338,7 @@ impl Baseline {
             })
             .collect();
         self.counters.distinct_saturated += saturated;
-        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        keyed.sort_unstable_by_key(|a| a.0);
         let mut values = Vec::with_capacity(keyed.len());
         for (key, v) in keyed {
             if let Some(idx) = self.series_for(&key, iv) {
@@ -367,7 +367,7 @@ impl Baseline {
                     self.started += step(s, &v, flows, &ctx, alerts, &mut self.counters) as usize;
                 }
             }
-            alerts[first_alert..].sort_by(|a, b| (a.key, a.measure).cmp(&(b.key, b.measure)));
+            alerts[first_alert..].sort_by_key(|a| (a.key, a.measure));
         } else {
             for (idx, v) in values {
                 let s = &mut self.series[idx as usize];
