@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_baseline;
 mod cmd_flows;
 mod cmd_ml;
 mod progress;
@@ -27,6 +28,8 @@ enum Command {
     Kmeans(cmd_ml::KmeansArgs),
     /// Score a table with a saved model.
     Predict(cmd_ml::PredictArgs),
+    /// Forecast traffic per host and alert when an interval strays from its forecast.
+    Baseline(cmd_baseline::BaselineArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Command::Knn(a) => cmd_ml::run_knn(a),
         Command::Kmeans(a) => cmd_ml::run_kmeans(a),
         Command::Predict(a) => cmd_ml::run_predict(a),
+        Command::Baseline(a) => cmd_baseline::run(a),
     };
     match result {
         Ok(code) => code,
