@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use netanom_baseline::{Alert, Baseline, BaselineConfig, BaselineSink, Kind, SeriesKey};
+use netanom_engine::labels::Labeller;
+use netanom_engine::observe::Observer;
 use netanom_engine::{run_flows, FlowJob, Input, Progress};
-use netanom_flow::{ConnState, FlowRecord, MeterConfig};
-use netanom_wire::flowstat;
+use netanom_flow::{features, FlowRecord, MeterConfig};
 
 use crate::cmd_flows::exit_code;
 use crate::progress::ProgressBar;
@@ -65,6 +66,11 @@ pub struct BaselineArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
 
+    /// Rules that decide which flows count as anomalous (the `anomalous flows` measure): a TOML
+    /// file merged over the default rule set, as for `flows --rules`.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
     /// Read files through a buffer instead of memory-mapping them.
     #[arg(long)]
     pub no_mmap: bool,
@@ -104,18 +110,19 @@ fn parse_duration(s: &str) -> Result<u64, String> {
     }
 }
 
-/// Stand-in for the rule labeller until it is wired in: a conversation is anomalous when the
-/// dissector flagged it malformed (flowStat) or a land attack, or when it is TCP and its handshake
-/// never completed (scans, SYN floods, unanswered connection attempts).
-fn anomalous_by_flowstat(a: &FlowRecord, b: Option<&FlowRecord>) -> bool {
-    const MALFORMED: u64 = flowstat::IPV4_FRAG_ERR
-        | flowstat::IPV4_FRAG_FIRST_MISSING
-        | flowstat::IPV4_HDR_SHORT
-        | flowstat::IP_LEN_MISMATCH
-        | flowstat::HDR_DESC_OVERRUN
-        | flowstat::LAND_ATTACK;
-    let stat = a.stat | b.map_or(0, |b| b.stat);
-    stat & MALFORMED != 0 || (a.key.l4_proto == 6 && a.tcp.state == ConnState::New)
+/// A conversation counts as anomalous when a rule fires on either of its rows, as in the
+/// `anomaly` column of `netanom flows`. The baseline sees a conversation when it ends, without its
+/// due time, so the observer's look-ahead is bounded by its last packet plus the margin only.
+fn rule_labels(mut labeller: Labeller) -> impl FnMut(&FlowRecord, Option<&FlowRecord>) -> bool + Send {
+    move |a: &FlowRecord, b: Option<&FlowRecord>| {
+        labeller.label(a, b, u64::MAX);
+        let mut anomalous = labeller.is_anomalous();
+        if let Some(b) = b {
+            labeller.label(b, Some(a), u64::MAX);
+            anomalous |= labeller.is_anomalous();
+        }
+        anomalous
+    }
 }
 
 #[derive(Default)]
@@ -151,6 +158,11 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         ..BaselineConfig::default()
     };
 
+    let columns: Vec<_> = features::columns().copied().collect();
+    let user = a.rules.as_ref().map(netanom_rules::RuleSet::from_file).transpose()?;
+    let observer = Observer::shared();
+    let labeller = Labeller::defaults_with(user, &columns)?.with_observer(observer.clone());
+
     let mut out: Box<dyn Write + Send> = if a.alerts == "-" {
         Box::new(BufWriter::new(io::stdout()))
     } else {
@@ -174,12 +186,12 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 }
             }
         };
-        let sink = BaselineSink::new(Baseline::new(cfg), Box::new(anomalous_by_flowstat), Box::new(on_alert));
+        let sink = BaselineSink::new(Baseline::new(cfg), Box::new(rule_labels(labeller)), Box::new(on_alert));
         let mut sink = sink;
 
         let show_progress = !a.quiet && io::stderr().is_terminal();
         let mut bar = ProgressBar::new(show_progress);
-        let job = FlowJob { inputs, meter, mmap: !a.no_mmap, threads: 1 };
+        let job = FlowJob { inputs, meter, mmap: !a.no_mmap, threads: 1, observer: Some(observer) };
         let report = if a.flows_only {
             let mut n = 0u64;
             let r = run_flows(&job, &mut |_: &FlowRecord, _: Option<&FlowRecord>| n += 1, &mut |p: &Progress| bar.update(p))?;

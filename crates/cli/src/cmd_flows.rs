@@ -123,11 +123,13 @@ struct RowWriter {
 }
 
 impl RowWriter {
-    fn row(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>, due_ns: u64) -> io::Result<()> {
+    /// `end`: when the conversation was due to end and the packet at which it ended
+    /// (`u64::MAX` for both when unknown).
+    fn row(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>, (due_ns, end_seq): (u64, u64)) -> io::Result<()> {
         let Some(t) = self.table.as_mut() else { return Ok(()) };
         match self.labeller.as_mut() {
             Some(l) => {
-                l.label(rec, opp, due_ns);
+                l.label_at(rec, opp, due_ns, end_seq);
                 t.row(&mut |w| {
                     features::write_row(rec, opp, w);
                     l.write(w);
@@ -140,11 +142,11 @@ impl RowWriter {
 
 impl FlowSink for RowWriter {
     fn flow(&mut self, first: &FlowRecord, second: Option<&FlowRecord>) {
-        self.write_pair(first, second, u64::MAX);
+        self.write_pair(first, second, (u64::MAX, u64::MAX));
     }
 
     fn flow_ended(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, how: &Ending) {
-        self.write_pair(first, second, how.deadline_ns);
+        self.write_pair(first, second, (how.deadline_ns, how.end_seq));
     }
 
     fn is_closed(&self) -> bool {
@@ -153,10 +155,10 @@ impl FlowSink for RowWriter {
 }
 
 impl RowWriter {
-    fn write_pair(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, due_ns: u64) {
-        let mut res = self.row(first, second, due_ns);
+    fn write_pair(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, end: (u64, u64)) {
+        let mut res = self.row(first, second, end);
         if let (Ok(()), Some(b)) = (&res, second) {
-            res = self.row(b, Some(first), due_ns);
+            res = self.row(b, Some(first), end);
         }
         if let Err(e) = res {
             self.error = Some(e);

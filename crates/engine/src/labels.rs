@@ -155,13 +155,13 @@ impl Labeller {
         self
     }
 
-    fn read_aggregates(&mut self, rec: &FlowRecord, due_ns: u64) {
+    fn read_aggregates(&mut self, rec: &FlowRecord, due_ns: u64, end_seq: u64) {
         self.aggregates = [0; AGGREGATES];
         let Some(o) = &self.observer else { return };
         let k = &rec.key;
         // Orient the row's key initiator → responder, as the observer counts.
         let (init, resp, port) = if rec.inverted { (&k.dst, &k.src, k.src_port) } else { (&k.src, &k.dst, k.dst_port) };
-        let v = o.lock().unwrap_or_else(|e| e.into_inner()).pair(init, resp, port, (rec.first_ns, rec.last_ns, due_ns), &mut self.ports_seen);
+        let v = o.lock().unwrap_or_else(|e| e.into_inner()).pair_until(init, resp, port, (rec.first_ns, rec.last_ns, due_ns), end_seq, &mut self.ports_seen);
         self.aggregates = [v.ports as u64, v.port_attempts as u64];
     }
 
@@ -185,9 +185,16 @@ impl Labeller {
     /// Evaluates the rules on the row of `rec` (`opp`: the other direction) and prepares its labels.
     /// `due_ns`: when the conversation was due to end (`Ending::deadline_ns`; `u64::MAX` if unknown).
     pub fn label(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>, due_ns: u64) {
+        self.label_at(rec, opp, due_ns, u64::MAX);
+    }
+
+    /// [`Labeller::label`] for a conversation that ended at packet `end_seq`
+    /// (`Ending::end_seq`): the per-source aggregates then count only the packets up to it, which
+    /// makes them the same with one flow table or with `--threads`.
+    pub fn label_at(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>, due_ns: u64, end_seq: u64) {
         self.capture.begin();
         features::write_row(rec, opp, &mut self.capture);
-        self.read_aggregates(rec, due_ns);
+        self.read_aggregates(rec, due_ns, end_seq);
         for (i, v) in self.aggregates.iter().enumerate() {
             self.capture.row.set_int(self.first_aggregate + i, *v);
         }

@@ -46,8 +46,8 @@ pub const MAX_OWNERS: usize = 1 << 16;
 
 #[derive(Debug, Default)]
 struct PairStats {
-    /// (time, destination port), oldest first.
-    attempts: VecDeque<(u64, u16)>,
+    /// (time, packet sequence number, destination port), oldest first.
+    attempts: VecDeque<(u64, u64, u16)>,
 }
 
 /// What the observer knows about a conversation when its row is written.
@@ -61,6 +61,8 @@ pub struct PairView {
 
 #[derive(Debug, Default)]
 pub struct Observer {
+    /// Sequence number given to packets recorded through [`Observer::packet`].
+    next_seq: u64,
     pairs: HashMap<([u8; 16], [u8; 16]), PairStats>,
     owners: HashMap<[u8; 4], [u8; 6]>,
 }
@@ -92,15 +94,23 @@ impl Observer {
         }
     }
 
-    /// Records one packet and marks it when it contradicts a learnt address owner.
+    /// Records one packet, numbered after the previous one.
     pub fn packet(&mut self, ts_ns: u64, p: &mut PacketInfo) {
+        self.packet_at(self.next_seq, ts_ns, p);
+    }
+
+    /// Records the packet with sequence number `seq` (its index among the packets the flow table
+    /// is given, as [`Ending::end_seq`](netanom_flow::Ending) counts them) and marks it when it
+    /// contradicts a learnt address owner.
+    pub fn packet_at(&mut self, seq: u64, ts_ns: u64, p: &mut PacketInfo) {
+        self.next_seq = seq + 1;
         if p.l3 == L3::None {
             self.arp(p);
             return;
         }
         let attempt = (p.l4_proto == 6 && p.tcp_flags & 0x12 == 0x02) || (p.l4_proto == 17 && p.src_port > p.dst_port);
         if attempt && p.l4_present {
-            self.attempt(ts_ns, p);
+            self.attempt(seq, ts_ns, p);
         }
         if p.l3 == L3::Ipv4 && p.has_mac && same_24(&p.src_ip, &p.dst_ip) {
             let src = [p.src_ip[0], p.src_ip[1], p.src_ip[2], p.src_ip[3]];
@@ -133,7 +143,7 @@ impl Observer {
         p.mac_ip_conflict |= claimed || relayed;
     }
 
-    fn attempt(&mut self, ts_ns: u64, p: &PacketInfo) {
+    fn attempt(&mut self, seq: u64, ts_ns: u64, p: &PacketInfo) {
         let key = (p.src_ip, p.dst_ip);
         if !self.pairs.contains_key(&key) && self.pairs.len() >= MAX_PAIRS {
             return;
@@ -142,7 +152,7 @@ impl Observer {
         if s.attempts.len() >= ATTEMPTS_PER_PAIR {
             s.attempts.pop_front();
         }
-        s.attempts.push_back((ts_ns, p.dst_port));
+        s.attempts.push_back((ts_ns, seq, p.dst_port));
     }
 
     /// The attempts of `initiator` on `responder` (and on its `port`) from [`MARGIN_NS`] before
@@ -155,7 +165,22 @@ impl Observer {
         initiator: &[u8; 16],
         responder: &[u8; 16],
         port: u16,
+        times: (u64, u64, u64),
+        seen: &mut Vec<u16>,
+    ) -> PairView {
+        self.pair_until(initiator, responder, port, times, u64::MAX, seen)
+    }
+
+    /// [`Observer::pair`] counting only the attempts of packets up to sequence number `end_seq`
+    /// (the packet at which the conversation ended): what a single flow table had shown the
+    /// observer by then, whatever `--threads` lets the reading thread run ahead.
+    pub fn pair_until(
+        &mut self,
+        initiator: &[u8; 16],
+        responder: &[u8; 16],
+        port: u16,
         (first_ns, last_ns, due_ns): (u64, u64, u64),
+        end_seq: u64,
         seen: &mut Vec<u16>,
     ) -> PairView {
         let key = (*initiator, *responder);
@@ -163,7 +188,7 @@ impl Observer {
         // Pruning here, in row order, keeps what a row sees independent of the reading thread.
         if due_ns != u64::MAX {
             let keep_from = due_ns.saturating_sub(RETENTION_NS);
-            while s.attempts.front().is_some_and(|&(t, _)| t < keep_from) {
+            while s.attempts.front().is_some_and(|&(t, _, _)| t < keep_from) {
                 s.attempts.pop_front();
             }
             if s.attempts.is_empty() {
@@ -175,8 +200,7 @@ impl Observer {
         let from = first_ns.saturating_sub(MARGIN_NS).max(to.saturating_sub(LOOKBACK_NS));
         seen.clear();
         let mut v = PairView::default();
-        for &(t, p) in s.attempts.iter().filter(|(t, _)| (from..=to).contains(t)) {
-            let _ = t;
+        for &(_, _, p) in s.attempts.iter().filter(|&&(t, q, _)| (from..=to).contains(&t) && q <= end_seq) {
             if p == port {
                 v.port_attempts += 1;
             }

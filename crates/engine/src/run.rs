@@ -150,6 +150,8 @@ struct LoopState {
     skipped: Vec<(&'static str, u64)>,
     info: PacketInfo,
     observer: Option<crate::observe::SharedObserver>,
+    /// Packets handed to the flow table so far: the next one's sequence number (`Ending::end_seq`).
+    fed: u64,
 }
 
 impl LoopState {
@@ -265,11 +267,13 @@ fn read_one(
                         if st.info.flow_stat & SNAPPED != 0 {
                             st.snapped += 1;
                         }
+                        let seq = st.fed;
+                        st.fed += 1;
                         if let Some(o) = &st.observer {
                             if crate::observe::Observer::wants(&st.info) {
                                 // A poisoned lock only means another thread panicked; keep going.
                                 let mut o = o.lock().unwrap_or_else(|e| e.into_inner());
-                                o.packet(p.ts_ns, &mut st.info);
+                                o.packet_at(seq, p.ts_ns, &mut st.info);
                             }
                         }
                         if feed(p.ts_ns, &st.info) {

@@ -183,7 +183,7 @@ fn shard_main(cfg: MeterConfig, input: Receiver<Batch>, output: SyncSender<Shard
             let seq = batch.first_seq + j as u64;
             sink.seq = seq;
             sink.phase = Phase::Expire;
-            meter.expire(ts, &mut sink);
+            meter.expire_seq(seq, ts, &mut sink);
             if let Some((_, p)) = mine.next_if(|(i, _)| *i as usize == j) {
                 sink.phase = Phase::Packet;
                 if meter.packet_seq(seq, ts, p, &mut sink) {

@@ -29,6 +29,10 @@ pub struct Ending {
     pub class: u8,
     /// Sequence number of its last packet (its place in the LRU order).
     pub link_seq: u64,
+    /// Sequence number of the packet during whose accounting the conversation ended (`u64::MAX`
+    /// when flushed at the end of input): the same with one table or with shards, so that a later
+    /// stage can look at exactly the packets a single table had seen by then.
+    pub end_seq: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -138,6 +142,8 @@ pub struct FlowMeter {
     next_ind: u64,
     /// Sequence number of the packet being accounted (its index in the input).
     seq: u64,
+    /// Sequence number of the packet being accounted (see [`Ending::end_seq`]).
+    now_seq: u64,
     /// The table's clock: the latest packet time seen. Timeouts run on it rather than on each
     /// flow's own packet times, so that a capture whose timestamps jump backwards does not end
     /// the flows after the jump early (nothing expires until time passes the latest point seen
@@ -195,6 +201,7 @@ impl FlowMeter {
             next_deadline: u64::MAX,
             next_ind: 0,
             seq: 0,
+            now_seq: 0,
             clock: 0,
             number_by_seq: false,
             counters: MeterCounters::default(),
@@ -225,6 +232,7 @@ impl FlowMeter {
     /// [`FlowMeter::packet`] for the packet with sequence number `seq` (increasing); returns
     /// whether it started a new conversation.
     pub fn packet_seq(&mut self, seq: u64, ts_ns: u64, p: &PacketInfo, sink: &mut dyn FlowSink) -> bool {
+        self.now_seq = seq;
         self.expire(ts_ns, sink);
         self.seq = seq;
         self.counters.packets += 1;
@@ -326,7 +334,14 @@ impl FlowMeter {
     fn ending(&self, reason: EndReason, slot: u32) -> Ending {
         let r = &self.recs[slot as usize];
         let class = r.list;
-        Ending { reason, deadline_ns: r.clock_ns.saturating_add(self.timeouts[class as usize]), class, link_seq: r.link_seq }
+        let end_seq = if reason == EndReason::Flushed { u64::MAX } else { self.now_seq };
+        Ending {
+            reason,
+            deadline_ns: r.clock_ns.saturating_add(self.timeouts[class as usize]),
+            class,
+            link_seq: r.link_seq,
+            end_seq,
+        }
     }
 
     /// Ends every flow still in the table (end of input), in creation order, and empties it.
@@ -359,6 +374,13 @@ impl FlowMeter {
         self.tails = [NIL; CLASSES];
         self.live = 0;
         self.next_deadline = u64::MAX;
+    }
+
+    /// [`FlowMeter::expire`] at the packet with sequence number `seq`, for a shard that sees the
+    /// times of the packets other shards account.
+    pub fn expire_seq(&mut self, seq: u64, now_ns: u64, sink: &mut dyn FlowSink) {
+        self.now_seq = seq;
+        self.expire(now_ns, sink);
     }
 
     /// Ends, as timed out, every flow whose deadline is before `now_ns` (the live-capture clock
