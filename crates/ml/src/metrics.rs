@@ -100,6 +100,24 @@ impl ClassificationReport {
         }
     }
 
+    /// The report over the classes that occur in `y_true` or `y_pred` only, as scikit-learn's
+    /// `classification_report` and `confusion_matrix` do (`unique_labels(y_true, y_pred)`): a
+    /// training class absent from the test rows and never predicted would otherwise add a row of
+    /// zeros and pull the macro average down.
+    pub fn of_present(classes: &[String], y_true: &[usize], y_pred: &[usize]) -> Self {
+        let mut present = vec![false; classes.len()];
+        y_true.iter().chain(y_pred).for_each(|&c| present[c] = true);
+        let mut remap = vec![0; classes.len()];
+        let mut shown = Vec::new();
+        for (i, c) in classes.iter().enumerate().filter(|(i, _)| present[*i]) {
+            remap[i] = shown.len();
+            shown.push(c.clone());
+        }
+        let t: Vec<usize> = y_true.iter().map(|&c| remap[c]).collect();
+        let p: Vec<usize> = y_pred.iter().map(|&c| remap[c]).collect();
+        Self::new(&shown, &t, &p)
+    }
+
     /// The text of scikit-learn's `classification_report(digits=2)`.
     pub fn to_text(&self) -> String {
         let digits = 2;
@@ -206,6 +224,17 @@ mod tests {
         let r = ClassificationReport::new(&classes, &[0, 0, 1, 1], &[0, 1, 1, 1]);
         let expected = "              precision    recall  f1-score   support\n\n           a       1.00      0.50      0.67         2\n           b       0.67      1.00      0.80         2\n\n    accuracy                           0.75         4\n   macro avg       0.83      0.75      0.73         4\nweighted avg       0.83      0.75      0.73         4\n";
         assert_eq!(r.to_text(), expected);
+    }
+
+    #[test]
+    fn report_leaves_out_classes_neither_true_nor_predicted() {
+        // sklearn: classification_report(['a','c','c'], ['a','c','a']) has rows a and c only;
+        // macro avg precision (0.5 + 1) / 2
+        let classes = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        let r = ClassificationReport::of_present(&classes, &[0, 2, 2], &[0, 2, 0]);
+        assert_eq!(r.classes, vec!["a", "c"]);
+        assert_eq!(r.confusion_matrix, vec![vec![1, 0], vec![1, 1]]);
+        assert!((r.macro_avg.precision - 0.75).abs() < 1e-15);
     }
 
     #[test]

@@ -148,7 +148,7 @@ pub fn run_knn(job: &KnnJob) -> Result<Outcome> {
         sweep_json = Some((j, best));
     }
     let pred: Vec<usize> = clf.predict_from(&nb, params.k).iter().map(|&p| model_to_all[p]).collect();
-    let report = ClassificationReport::new(&all_classes, &y_test, &pred);
+    let report = ClassificationReport::of_present(&all_classes, &y_test, &pred);
     timer.lap("evaluate");
 
     if let Some(p) = &job.predictions {
