@@ -22,8 +22,6 @@ const MIN_TCPFLAGS_COLUMN_AGREEMENT_PCT: f64 = 99.0;
 /// explained in docs/compatibility.md ("tcpFlags"); tcpJA4T is not computed (licence) and is
 /// reported apart by t2compare.
 const TCPFLAGS_BELOW_TARGET: &[(&str, f64)] = &[
-    ("ipFlags", 91.0),
-    ("tcpFStat", 97.5),
     ("tcpSeqSntBytes", 82.5),
     ("tcpSeqFaultCnt", 97.5),
     ("tcpPSeqCnt", 97.0),

@@ -101,7 +101,7 @@ impl TcpFlagsState {
         if p.l3 == L3::None {
             return;
         }
-        self.ip.update(p, n);
+        self.ip.update(ts_ns, p, n);
         let tcp = p.l4_proto == 6 && p.l4_present;
         self.flags.update(p, tcp, opp.as_deref().map(|o| &o.seq));
         self.rtt.update(ts_ns, p, tcp, opp.as_deref_mut().map(|o| &mut o.rtt));
@@ -117,6 +117,9 @@ impl TcpFlagsState {
         }
         let shift = if self.opts.ws_agreed { self.opts.ws.unwrap_or(0) } else { 0 };
         self.win.update(p, shift);
+        if self.seq.is_window_update(p) {
+            self.flags.fstat |= flags::fstat::WIN_UPDATE;
+        }
         self.flags.anomaly |= self.seq.update(p, opp.as_deref().map(|o| &o.seq));
     }
 }

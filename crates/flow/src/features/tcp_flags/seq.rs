@@ -102,6 +102,18 @@ impl SeqAck {
         anomaly
     }
 
+    /// A window update (tcpFStat 0x0020): a pure ACK at the same sequence and acknowledgement
+    /// numbers as this direction's previous segment, only the window changed.
+    #[inline]
+    pub fn is_window_update(&self, p: &PacketInfo) -> bool {
+        self.has_ack
+            && p.tcp_flags & (SYN | FIN | RST | ACK) == ACK
+            && p.l7_len == 0
+            && p.tcp_seq == self.next_seq
+            && p.tcp_ack == self.last_ack
+            && p.tcp_win != self.last_win
+    }
+
     pub fn write_seq(&self, w: &mut dyn ValueSink) {
         w.uint(self.isn as u64);
         w.uint(self.seq_pkts as u64);
