@@ -123,14 +123,22 @@ impl Flags {
 /// the probe "succeeded" (both sides are marked).
 pub fn scan_bits(rec: &FlowRecord, opp: Option<&FlowRecord>) -> u16 {
     const SCAN_PMAX: u64 = 4;
-    let syn_sender = |r: &FlowRecord| r.tcpf.flags.syns > 0;
+    let syn_sender = |r: &FlowRecord| r.tcpf.flags.syns > 0 || fin_rst_prober(r);
     match opp {
         None if syn_sender(rec) && rec.stats.pkts == 1 => a::SCAN,
+        None if fin_rst_prober(rec) => a::SCAN,
         None => 0,
         Some(_) if syn_sender(rec) && rec.stats.pkts < SCAN_PMAX => a::SCAN | a::SCAN_SUCCESS,
         Some(o) if syn_sender(o) && o.stats.pkts < SCAN_PMAX => a::SCAN_SUCCESS,
         Some(_) => 0,
     }
+}
+
+/// An initiator without SYN that sent a FIN or a reset within a few packets (a mid-stream probe).
+fn fin_rst_prober(r: &FlowRecord) -> bool {
+    const SCAN_PMAX: u64 = 4;
+    let f = r.tcpf.flags.tcp_flags;
+    !r.inverted && r.tcpf.flags.syns == 0 && f & t::SYN == 0 && f & (t::FIN | t::RST) != 0 && r.stats.pkts < SCAN_PMAX
 }
 
 /// tcpFStat of a direction at output.
