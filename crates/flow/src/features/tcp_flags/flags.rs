@@ -129,9 +129,16 @@ pub fn scan_bits(rec: &FlowRecord, opp: Option<&FlowRecord>) -> u16 {
         None if fin_rst_prober(rec) => a::SCAN,
         None => 0,
         Some(_) if syn_sender(rec) && rec.stats.pkts < SCAN_PMAX => a::SCAN | a::SCAN_SUCCESS,
+        // A responder that sent little more than its SYN-ACK is marked itself, not its peer.
+        Some(_) if syn_ack_only(rec) => a::SCAN | a::SCAN_SUCCESS,
         Some(o) if syn_sender(o) && o.stats.pkts < SCAN_PMAX => a::SCAN_SUCCESS,
         Some(_) => 0,
     }
+}
+
+/// A responder that answered with a SYN-ACK and sent fewer than 4 packets.
+fn syn_ack_only(r: &FlowRecord) -> bool {
+    r.tcpf.flags.syns == 0 && r.tcpf.flags.tcp_flags & t::SYN_ACK != 0 && r.stats.pkts < 4
 }
 
 /// An initiator without SYN that sent a FIN or a reset within a few packets (a mid-stream probe).
