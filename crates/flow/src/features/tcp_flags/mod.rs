@@ -120,7 +120,12 @@ impl TcpFlagsState {
         if self.seq.is_window_update(p) {
             self.flags.fstat |= flags::fstat::WIN_UPDATE;
         }
-        self.flags.anomaly |= self.seq.update(p, opp.as_deref().map(|o| &o.seq));
+        let mut anomaly = self.seq.update(p, opp.as_deref().map(|o| &o.seq));
+        // A retransmission after the other side sent a duplicate ACK is a fast retransmission.
+        if anomaly & anomaly::SEQ_OUT_OF_ORDER != 0 && opp.is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0) {
+            anomaly |= anomaly::SEQ_FRETRY;
+        }
+        self.flags.anomaly |= anomaly;
     }
 }
 
