@@ -122,8 +122,17 @@ impl TcpFlagsState {
         }
         let mut anomaly = self.seq.update(p, opp.as_deref().map(|o| &o.seq));
         // A retransmission after the other side sent a duplicate ACK is a fast retransmission.
-        if anomaly & anomaly::SEQ_OUT_OF_ORDER != 0 && opp.is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0) {
+        let retransmitted = anomaly & anomaly::SEQ_OUT_OF_ORDER != 0;
+        if retransmitted && opp.as_deref().is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0) {
             anomaly |= anomaly::SEQ_FRETRY;
+        }
+        // Retransmitted data the other side had already acknowledged: a spurious retransmission.
+        let end = p.tcp_seq.wrapping_add(p.l7_len);
+        if retransmitted
+            && p.l7_len > 0
+            && opp.as_deref().is_some_and(|o| o.seq.has_ack && (o.seq.last_ack.wrapping_sub(end) as i32) >= 0)
+        {
+            anomaly |= anomaly::SEQ_MESS;
         }
         self.flags.anomaly |= anomaly;
     }

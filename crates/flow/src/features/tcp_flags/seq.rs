@@ -16,7 +16,7 @@ pub struct SeqAck {
     seq_bytes: u64,
     seq_faults: u16,
     ack_pkts: u16,
-    has_ack: bool,
+    pub has_ack: bool,
     first_ack: u32,
     /// The latest acknowledgement number this direction sent.
     pub last_ack: u32,
