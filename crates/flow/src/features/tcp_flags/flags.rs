@@ -129,9 +129,10 @@ pub fn scan_bits(rec: &FlowRecord, opp: Option<&FlowRecord>) -> u16 {
         None if fin_rst_prober(rec) => a::SCAN,
         None => 0,
         Some(_) if syn_sender(rec) && rec.stats.pkts < SCAN_PMAX => a::SCAN | a::SCAN_SUCCESS,
-        // A responder that sent little more than its SYN-ACK is marked itself, not its peer.
-        Some(_) if syn_ack_only(rec) => a::SCAN | a::SCAN_SUCCESS,
         Some(o) if syn_sender(o) && o.stats.pkts < SCAN_PMAX => a::SCAN_SUCCESS,
+        // A responder that sent little more than its SYN-ACK to a longer initiator is marked
+        // itself, not its peer.
+        Some(_) if syn_ack_only(rec) => a::SCAN | a::SCAN_SUCCESS,
         Some(_) => 0,
     }
 }
