@@ -29,7 +29,7 @@ const TCPFLAGS_BELOW_TARGET: &[(&str, f64)] = &[
     ("tcpAckFaultCnt", 95.5),
     ("tcpBFlgtMx", 89.0),
     ("tcpWinSzChgDirCnt", 93.5),
-    ("tcpAnomaly", 96.2),
+    ("tcpAnomaly", 96.6),
     ("tcpWS", 86.5),
     ("tcpEcI", 75.0),
     ("tcpUtm", 75.0),

@@ -69,6 +69,8 @@ pub struct Flags {
     /// tcpFStat bits gathered per packet (the rest are derived at output).
     pub fstat: u16,
     pub(super) syns: u16,
+    /// This direction's latest segment was a keep-alive (its peer's pure ACK then answers it).
+    pub(super) keepalive: bool,
 }
 
 impl Flags {

@@ -120,7 +120,17 @@ impl TcpFlagsState {
         if self.seq.is_window_update(p) {
             self.flags.fstat |= flags::fstat::WIN_UPDATE;
         }
+        // A keep-alive: at most one byte, one below the next expected sequence number.
+        let plain = p.tcp_flags & 0x07 == 0;
+        let keepalive =
+            plain && p.l7_len <= 1 && self.seq.has_ack && p.tcp_seq == self.seq.next_seq.wrapping_sub(1);
         let mut anomaly = self.seq.update(p, opp.as_deref().map(|o| &o.seq));
+        if keepalive {
+            anomaly = anomaly & !(anomaly::DUP_ACK | anomaly::SEQ_OUT_OF_ORDER) | anomaly::KEEPALIVE;
+        } else if plain && p.l7_len == 0 && opp.as_deref().is_some_and(|o| o.flags.keepalive) {
+            anomaly = anomaly & !anomaly::DUP_ACK | anomaly::KEEPALIVE_ACK;
+        }
+        self.flags.keepalive = keepalive;
         // A retransmission after the other side sent a duplicate ACK is a fast retransmission.
         let retransmitted = anomaly & anomaly::SEQ_OUT_OF_ORDER != 0;
         if retransmitted && opp.as_deref().is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0) {
