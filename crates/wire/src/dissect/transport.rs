@@ -215,9 +215,15 @@ impl Dissector<'_, '_> {
         i.src_port = sp;
         i.dst_port = dp;
         i.udp_len = u.len();
-        // IPv4 UDP may go without a checksum (0); UDP-Lite covers only part of the datagram.
-        let unchecked = lite || (u.checksum() == 0 && i.l3 == L3::Ipv4);
-        let bad = !unchecked && self.l4_checksum_bad(p::UDP, off, plen);
+        // UDP-Lite covers only part of the datagram. A missing IPv4 UDP checksum (0) is allowed
+        // by the RFC, but Tranalyzer2 computes it anyway and reports the mismatch (ipFlags 0x0800).
+        // A length field that disagrees with the IPv4 payload (also a first fragment's) fails it
+        // too, unless the datagram itself claims more than the frame carried.
+        let l3 = i.l3_offset as usize;
+        let claimed = self.f.get(l3 + 2..l3 + 4).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]) as usize);
+        let whole = claimed == i.l3_hdr_len as usize + plen && self.f.len() >= off + plen;
+        let len_off = whole && i.l3 == L3::Ipv4 && u.len() as usize != plen;
+        let bad = !lite && (len_off || self.l4_checksum_bad(p::UDP, off, plen));
         let i = &mut *self.i;
         i.l4_csum_bad = bad;
         i.l4_hdr_len = 8;

@@ -69,6 +69,8 @@ pub struct Flags {
     /// tcpFStat bits gathered per packet (the rest are derived at output).
     pub fstat: u16,
     pub(super) syns: u16,
+    /// This direction's latest segment was a keep-alive (its peer's pure ACK then answers it).
+    pub(super) keepalive: bool,
 }
 
 impl Flags {
@@ -123,14 +125,30 @@ impl Flags {
 /// the probe "succeeded" (both sides are marked).
 pub fn scan_bits(rec: &FlowRecord, opp: Option<&FlowRecord>) -> u16 {
     const SCAN_PMAX: u64 = 4;
-    let syn_sender = |r: &FlowRecord| r.tcpf.flags.syns > 0;
+    let syn_sender = |r: &FlowRecord| r.tcpf.flags.syns > 0 || fin_rst_prober(r);
     match opp {
         None if syn_sender(rec) && rec.stats.pkts == 1 => a::SCAN,
+        None if fin_rst_prober(rec) => a::SCAN,
         None => 0,
         Some(_) if syn_sender(rec) && rec.stats.pkts < SCAN_PMAX => a::SCAN | a::SCAN_SUCCESS,
         Some(o) if syn_sender(o) && o.stats.pkts < SCAN_PMAX => a::SCAN_SUCCESS,
+        // A responder that sent little more than its SYN-ACK to a longer initiator is marked
+        // itself, not its peer.
+        Some(_) if syn_ack_only(rec) => a::SCAN | a::SCAN_SUCCESS,
         Some(_) => 0,
     }
+}
+
+/// A responder that answered with a SYN-ACK and sent fewer than 4 packets.
+fn syn_ack_only(r: &FlowRecord) -> bool {
+    r.tcpf.flags.syns == 0 && r.tcpf.flags.tcp_flags & t::SYN_ACK != 0 && r.stats.pkts < 4
+}
+
+/// An initiator without SYN that sent a FIN or a reset within a few packets (a mid-stream probe).
+fn fin_rst_prober(r: &FlowRecord) -> bool {
+    const SCAN_PMAX: u64 = 4;
+    let f = r.tcpf.flags.tcp_flags;
+    !r.inverted && r.tcpf.flags.syns == 0 && f & t::SYN == 0 && f & (t::FIN | t::RST) != 0 && r.stats.pkts < SCAN_PMAX
 }
 
 /// tcpFStat of a direction at output.

@@ -23,6 +23,8 @@ use ip_flags as f;
 
 #[derive(Debug, Clone)]
 pub struct IpFields {
+    /// Time of this direction's previous packet, for the inter-distance bits.
+    prev_ns: u64,
     last_id: u16,
     min_did: u16,
     max_did: u16,
@@ -40,6 +42,7 @@ pub struct IpFields {
 impl Default for IpFields {
     fn default() -> Self {
         IpFields {
+            prev_ns: 0,
             last_id: 0,
             min_did: u16::MAX,
             max_did: 0,
@@ -58,7 +61,16 @@ impl Default for IpFields {
 
 impl IpFields {
     #[inline]
-    pub fn update(&mut self, p: &PacketInfo, n: u64) {
+    pub fn update(&mut self, ts_ns: u64, p: &PacketInfo, n: u64) {
+        if n > 1 {
+            // "Packet inter-distance" is the time since this direction's previous packet.
+            if ts_ns == self.prev_ns {
+                self.flags |= f::DIST_ZERO;
+            } else if ts_ns < self.prev_ns {
+                self.flags |= f::DIST_NEG;
+            }
+        }
+        self.prev_ns = ts_ns;
         if n <= 1 {
             self.min_ttl = p.ttl;
             self.max_ttl = p.ttl;
@@ -102,9 +114,10 @@ impl IpFields {
             if p.ip_opt_len > 0 {
                 self.opt_cnt = self.opt_cnt.saturating_add(1);
             }
-        }
-        if p.more_fragments {
-            self.flags |= f::MF;
+            // IPv6 fragment headers do not set it in Tranalyzer2's output.
+            if p.more_fragments {
+                self.flags |= f::MF;
+            }
         }
         if p.l4_csum_bad {
             self.flags |= f::L4_CSUM;
@@ -144,7 +157,7 @@ mod tests {
         let mut p = PacketInfo { l3: L3::Ipv4, ..PacketInfo::default() };
         for (n, id) in [0u16, 0x56ad, 0x56ae, 0x56af, 0x56b0, 0x56b1, 0x56b2, 0].iter().enumerate() {
             p.ip_id = *id as u32;
-            ip.update(&p, n as u64 + 1);
+            ip.update(n as u64, &p, n as u64 + 1);
         }
         assert_eq!((ip.min_did, ip.max_did), (43342, 22189));
         assert_ne!(ip.flags & f::ID_ROLLOVER, 0);

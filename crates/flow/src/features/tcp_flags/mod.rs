@@ -101,7 +101,7 @@ impl TcpFlagsState {
         if p.l3 == L3::None {
             return;
         }
-        self.ip.update(p, n);
+        self.ip.update(ts_ns, p, n);
         let tcp = p.l4_proto == 6 && p.l4_present;
         self.flags.update(p, tcp, opp.as_deref().map(|o| &o.seq));
         self.rtt.update(ts_ns, p, tcp, opp.as_deref_mut().map(|o| &mut o.rtt));
@@ -117,7 +117,34 @@ impl TcpFlagsState {
         }
         let shift = if self.opts.ws_agreed { self.opts.ws.unwrap_or(0) } else { 0 };
         self.win.update(p, shift);
-        self.flags.anomaly |= self.seq.update(p, opp.as_deref().map(|o| &o.seq));
+        if self.seq.is_window_update(p) {
+            self.flags.fstat |= flags::fstat::WIN_UPDATE;
+        }
+        // A keep-alive: at most one byte, one below the next expected sequence number.
+        let plain = p.tcp_flags & 0x07 == 0;
+        let keepalive =
+            plain && p.l7_len <= 1 && self.seq.has_ack && p.tcp_seq == self.seq.next_seq.wrapping_sub(1);
+        let mut anomaly = self.seq.update(p, opp.as_deref().map(|o| &o.seq));
+        if keepalive {
+            anomaly = anomaly & !(anomaly::DUP_ACK | anomaly::SEQ_OUT_OF_ORDER) | anomaly::KEEPALIVE;
+        } else if plain && p.l7_len == 0 && opp.as_deref().is_some_and(|o| o.flags.keepalive) {
+            anomaly = anomaly & !anomaly::DUP_ACK | anomaly::KEEPALIVE_ACK;
+        }
+        self.flags.keepalive = keepalive;
+        // A retransmission after the other side sent a duplicate ACK is a fast retransmission.
+        let retransmitted = anomaly & anomaly::SEQ_OUT_OF_ORDER != 0;
+        if retransmitted && opp.as_deref().is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0) {
+            anomaly |= anomaly::SEQ_FRETRY;
+        }
+        // Retransmitted data the other side had already acknowledged: a spurious retransmission.
+        let end = p.tcp_seq.wrapping_add(p.l7_len);
+        if retransmitted
+            && p.l7_len > 0
+            && opp.as_deref().is_some_and(|o| o.seq.has_ack && (o.seq.last_ack.wrapping_sub(end) as i32) >= 0)
+        {
+            anomaly |= anomaly::SEQ_MESS;
+        }
+        self.flags.anomaly |= anomaly;
     }
 }
 

@@ -16,7 +16,7 @@ pub struct SeqAck {
     seq_bytes: u64,
     seq_faults: u16,
     ack_pkts: u16,
-    has_ack: bool,
+    pub has_ack: bool,
     first_ack: u32,
     /// The latest acknowledgement number this direction sent.
     pub last_ack: u32,
@@ -100,6 +100,18 @@ impl SeqAck {
         let flight = self.bytes_sent_all.saturating_sub(acked).min(u32::MAX as u64) as u32;
         self.bytes_in_flight_max = self.bytes_in_flight_max.max(flight);
         anomaly
+    }
+
+    /// A window update (tcpFStat 0x0020): a pure ACK at the same sequence and acknowledgement
+    /// numbers as this direction's previous segment, only the window changed.
+    #[inline]
+    pub fn is_window_update(&self, p: &PacketInfo) -> bool {
+        self.has_ack
+            && p.tcp_flags & (SYN | FIN | RST | ACK) == ACK
+            && p.l7_len == 0
+            && p.tcp_seq == self.next_seq
+            && p.tcp_ack == self.last_ack
+            && p.tcp_win != self.last_win
     }
 
     pub fn write_seq(&self, w: &mut dyn ValueSink) {
