@@ -110,7 +110,9 @@ impl fmt::Display for SeriesKey {
         match self.kind {
             Kind::Network => f.write_str("network"),
             Kind::SrcHost | Kind::DstHost => write!(f, "{} {}", self.kind.name(), self.host_string()),
-            Kind::DstPort => write!(f, "{} {} {}/{}", self.kind.name(), self.host_string(), self.proto_name(), self.port),
+            Kind::DstPort => {
+                write!(f, "{} {} {}/{}", self.kind.name(), self.host_string(), self.proto_name(), self.port)
+            }
         }
     }
 }

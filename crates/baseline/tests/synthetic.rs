@@ -105,7 +105,8 @@ fn spikes_alert_exactly_where_injected() {
 
 #[test]
 fn flows_of_a_closed_interval_are_late_and_idle_series_go() {
-    let cfg = BaselineConfig { interval_ns: IV, season_ns: 0, hold_ns: 0, idle_ns: 30 * IV, ..BaselineConfig::default() };
+    let cfg =
+        BaselineConfig { interval_ns: IV, season_ns: 0, hold_ns: 0, idle_ns: 30 * IV, ..BaselineConfig::default() };
     let mut b = Baseline::new(cfg);
     b.observe_flow(&flow(T0, 0, v4(10, 0, 1, 1), 80));
     assert!(b.advance_to((T0 + 1) * IV).is_empty());
@@ -161,7 +162,11 @@ fn quiet_series_learnt_late_give_the_same_alerts_as_learnt_every_interval() {
     let (eager_alerts, eager) = run_with(eager, &[(50, 600), (130, 700)], 200, sporadic);
     assert!(lazy_alerts.iter().any(|a| a.key.host[2] == 3), "no sporadic alert to compare");
     let brief = |v: &[Alert]| -> Vec<String> {
-        v.iter().map(|a| format!("{} {} {} {} {:.3}", a.interval - T0, a.key, a.measure.name(), a.observed, a.model_forecast)).collect()
+        v.iter()
+            .map(|a| {
+                format!("{} {} {} {} {:.3}", a.interval - T0, a.key, a.measure.name(), a.observed, a.model_forecast)
+            })
+            .collect()
     };
     let (l, e) = (brief(&lazy_alerts), brief(&eager_alerts));
     let first_diff = l.iter().zip(&e).position(|(a, b)| a != b).unwrap_or(l.len().min(e.len()));
@@ -170,4 +175,3 @@ fn quiet_series_learnt_late_give_the_same_alerts_as_learnt_every_interval() {
     assert_eq!(lazy_alerts, eager_alerts);
     assert_eq!(lazy.counters().series_dropped_idle, eager.counters().series_dropped_idle);
 }
-

@@ -48,10 +48,9 @@ pub(crate) fn unwrap(mut src: Box<dyn Read + Send>) -> io::Result<(Box<dyn Read 
     let rejoined = Cursor::new(head).chain(src);
     let out: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(rejoined),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(
-            COMPRESSED_READ,
-            rejoined,
-        ))),
+        Compression::Gzip => {
+            Box::new(flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(COMPRESSED_READ, rejoined)))
+        }
         Compression::Zstd => {
             Box::new(zstd::stream::read::Decoder::with_buffer(BufReader::with_capacity(COMPRESSED_READ, rejoined))?)
         }

@@ -130,12 +130,8 @@ pub enum DamageKind {
 
 impl DamageKind {
     /// Every kind, in the order counters are reported.
-    pub const ALL: [DamageKind; 4] = [
-        DamageKind::TruncatedFile,
-        DamageKind::BadLength,
-        DamageKind::BadBlock,
-        DamageKind::UnknownInterface,
-    ];
+    pub const ALL: [DamageKind; 4] =
+        [DamageKind::TruncatedFile, DamageKind::BadLength, DamageKind::BadBlock, DamageKind::UnknownInterface];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -122,12 +122,7 @@ impl PcapReader {
             Flavor::Nanos => "ns",
             Flavor::Modified => "modified, µs",
         };
-        format!(
-            "pcap ({}, {flavor}, linktype {}, snaplen {})",
-            self.endian.as_str(),
-            self.linktype,
-            self.snaplen
-        )
+        format!("pcap ({}, {flavor}, linktype {}, snaplen {})", self.endian.as_str(), self.linktype, self.snaplen)
     }
 
     fn header(&self, b: &[u8]) -> RecordHeader {
@@ -223,7 +218,10 @@ impl PcapReader {
                 let why = if at_end == DamageKind::TruncatedFile {
                     why
                 } else {
-                    format!("{why}; no plausible record follows, rest of file ({} bytes) skipped", skipped + have as u64)
+                    format!(
+                        "{why}; no plausible record follows, rest of file ({} bytes) skipped",
+                        skipped + have as u64
+                    )
                 };
                 return Ok(Step::damaged(offset, at_end, why));
             }

@@ -155,12 +155,8 @@ impl PcapNgReader {
             return Some(Step::damaged(offset, DamageKind::BadBlock, why));
         }
         let e = self.endian;
-        let mut ifc = Interface {
-            linktype: e.u16(body, 0) as u32,
-            snaplen: e.u32(body, 4),
-            scale: TsScale::MICROS,
-            offset_s: 0,
-        };
+        let mut ifc =
+            Interface { linktype: e.u16(body, 0) as u32, snaplen: e.u32(body, 4), scale: TsScale::MICROS, offset_s: 0 };
         // Malformed options end the option list but keep the interface: its link type and
         // snaplen are what matter for the packets.
         let mut opts = &body[8..];
@@ -205,13 +201,8 @@ impl PcapNgReader {
         };
         let ts_ns = ifc.scale.to_ns(units, ifc.offset_s);
         self.last_ts_ns = ts_ns;
-        let meta = PacketMeta {
-            ts_ns,
-            linktype: ifc.linktype,
-            orig_len: orig_len.max(caplen),
-            interface: iface,
-            offset,
-        };
+        let meta =
+            PacketMeta { ts_ns, linktype: ifc.linktype, orig_len: orig_len.max(caplen), interface: iface, offset };
         Some(Step::Packet(meta, start + PACKET_FIXED, caplen as usize))
     }
 

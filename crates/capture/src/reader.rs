@@ -100,13 +100,21 @@ impl CaptureReader {
         let path = name.into();
         let input_bytes = Arc::new(AtomicU64::new(0));
         let counting = Counting::new(reader, Arc::clone(&input_bytes));
-        let (src, compression) =
-            compress::unwrap(Box::new(counting)).map_err(|source| CaptureError::Io { path: path.clone(), offset: 0, source })?;
+        let (src, compression) = compress::unwrap(Box::new(counting)).map_err(|source| CaptureError::Io {
+            path: path.clone(),
+            offset: 0,
+            source,
+        })?;
         let input = InputBuffer::new(src, compression != Compression::None);
         Self::from_input(path, input, compression, input_bytes)
     }
 
-    fn from_input(path: PathBuf, mut input: InputBuffer, compression: Compression, input_bytes: Arc<AtomicU64>) -> Result<Self, CaptureError> {
+    fn from_input(
+        path: PathBuf,
+        mut input: InputBuffer,
+        compression: Compression,
+        input_bytes: Arc<AtomicU64>,
+    ) -> Result<Self, CaptureError> {
         let io_err = |source| CaptureError::Io { path: path.clone(), offset: 0, source };
         // enough for any file header, and for a fair guess at what a non-capture is
         input.fill(HEAD_SAMPLE).map_err(io_err)?;
@@ -132,7 +140,16 @@ impl CaptureReader {
             };
             return Err(CaptureError::NotACapture { path, looks_like });
         };
-        Ok(CaptureReader { path, input, format, compression, input_bytes, stats: ReaderStats::default(), pending, finished: false })
+        Ok(CaptureReader {
+            path,
+            input,
+            format,
+            compression,
+            input_bytes,
+            stats: ReaderStats::default(),
+            pending,
+            finished: false,
+        })
     }
 
     /// The next packet or damage report; `Ok(None)` at the end (and on every call after it).
@@ -226,7 +243,8 @@ impl CaptureReader {
 
     /// Counters so far; complete once `next_event` has returned `Ok(None)`.
     pub fn stats(&self) -> ReaderStats {
-        let input_bytes = if self.input.is_mapped() { self.input.consumed() } else { self.input_bytes.load(Ordering::Relaxed) };
+        let input_bytes =
+            if self.input.is_mapped() { self.input.consumed() } else { self.input_bytes.load(Ordering::Relaxed) };
         ReaderStats { input_bytes, bytes: self.input.consumed(), ..self.stats }
     }
 }

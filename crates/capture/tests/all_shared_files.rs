@@ -41,7 +41,12 @@ fn every_file_reads_to_the_end_or_is_not_a_capture() {
                 packets += s.packets;
                 if s.damaged() > 0 {
                     damaged_files += 1;
-                    println!("damaged: {rel}: {} packets, {:?}; first: {}", s.packets, s.damage, s.first_damage.unwrap_or_default());
+                    println!(
+                        "damaged: {rel}: {} packets, {:?}; first: {}",
+                        s.packets,
+                        s.damage,
+                        s.first_damage.unwrap_or_default()
+                    );
                 }
             }
         }

@@ -174,7 +174,9 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let started = Instant::now();
     let (report, baseline, spent) = {
         let on_alert = |al: &Alert| {
-            let e = by_series.entry(al.key).or_insert_with(|| SeriesAlerts { first_interval: al.interval, ..Default::default() });
+            let e = by_series
+                .entry(al.key)
+                .or_insert_with(|| SeriesAlerts { first_interval: al.interval, ..Default::default() });
             e.alerts += 1;
             e.max_ratio = e.max_ratio.max(al.ratio);
             if !e.measures.contains(&al.measure.name()) {
@@ -194,7 +196,9 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         let job = FlowJob { inputs, meter, mmap: !a.no_mmap, threads: 1, observer: Some(observer) };
         let report = if a.flows_only {
             let mut n = 0u64;
-            let r = run_flows(&job, &mut |_: &FlowRecord, _: Option<&FlowRecord>| n += 1, &mut |p: &Progress| bar.update(p))?;
+            let r = run_flows(&job, &mut |_: &FlowRecord, _: Option<&FlowRecord>| n += 1, &mut |p: &Progress| {
+                bar.update(p)
+            })?;
             eprintln!("flows only: {n} conversations");
             r
         } else {
@@ -262,7 +266,8 @@ fn end_report(b: &Baseline, by_series: &HashMap<SeriesKey, SeriesAlerts>, spent:
     if c.distinct_saturated > 0 {
         s += &format!("  distinct counts   {} saturated (reported at the sketch's ceiling)\n", c.distinct_saturated);
     }
-    let by_kind: Vec<String> = Kind::ALL.iter().map(|k| format!("{} {}", c.alerts_by_kind[*k as usize], k.name())).collect();
+    let by_kind: Vec<String> =
+        Kind::ALL.iter().map(|k| format!("{} {}", c.alerts_by_kind[*k as usize], k.name())).collect();
     s += &format!("  alerts            {} ({}) in {} series\n", c.alerts, by_kind.join(", "), by_series.len());
     for (k, v) in top_series(by_series, top) {
         s += &format!(
@@ -282,8 +287,10 @@ fn report_json(b: &Baseline, by_series: &HashMap<SeriesKey, SeriesAlerts>, spent
     let c = b.counters();
     let top: Vec<_> = top_series(by_series, 50)
         .into_iter()
-        .map(|(k, v)| serde_json::json!({"key": k.to_string(), "alerts": v.alerts, "max_ratio": v.max_ratio,
-            "first_interval": v.first_interval as f64 * b.config().interval_ns as f64 / 1e9, "measures": v.measures}))
+        .map(|(k, v)| {
+            serde_json::json!({"key": k.to_string(), "alerts": v.alerts, "max_ratio": v.max_ratio,
+            "first_interval": v.first_interval as f64 * b.config().interval_ns as f64 / 1e9, "measures": v.measures})
+        })
         .collect();
     serde_json::json!({
         "flows": c.flows, "late_flows": c.late_flows, "intervals": c.intervals,

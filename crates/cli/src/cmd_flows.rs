@@ -108,7 +108,9 @@ fn default_output(inputs: &[Input], format: Format) -> String {
             let name = name.trim_end_matches(".gz").trim_end_matches(".zst");
             Path::new(name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| name.to_string())
         }
-        Some(Input::Bytes { name, .. }) => Path::new(name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        Some(Input::Bytes { name, .. }) => {
+            Path::new(name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+        }
         _ => "stdin".into(),
     };
     format!("{stem}_flows.{}", extension(format))

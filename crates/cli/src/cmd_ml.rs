@@ -206,7 +206,12 @@ pub struct PredictArgs {
 
 pub fn run_knn(a: KnnArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let job = KnnJob {
-        input: Input { data: a.data.clone(), train: a.train.clone(), test: a.test.clone(), load: a.read.load_options()? },
+        input: Input {
+            data: a.data.clone(),
+            train: a.train.clone(),
+            test: a.test.clone(),
+            load: a.read.load_options()?,
+        },
         features: a.feat.options(Some(a.label.clone())),
         test_size: a.test_size,
         seed: a.seed,
@@ -241,7 +246,12 @@ pub fn run_kmeans(a: KmeansArgs) -> Result<ExitCode, Box<dyn std::error::Error>>
 }
 
 pub fn run_predict(a: PredictArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let job = PredictJob { model: a.model.clone(), input: a.input.clone(), load: a.read.load_options()?, output: a.output.clone() };
+    let job = PredictJob {
+        model: a.model.clone(),
+        input: a.input.clone(),
+        load: a.read.load_options()?,
+        output: a.output.clone(),
+    };
     let out = netanom_ml::with_threads(a.threads, || pipeline::run_predict(&job))?;
     // the CSV may be on stdout: the summary goes to stderr
     eprint!("{}", out.text);

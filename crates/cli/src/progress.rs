@@ -19,11 +19,10 @@ impl ProgressBar {
                 return;
             }
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            let style = indicatif::ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> ");
+            let style =
+                indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("=> ");
             bar.set_style(style);
         }
         bar.set_prefix(format!("file {}/{}", p.file + 1, p.files));

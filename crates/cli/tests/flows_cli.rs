@@ -33,7 +33,8 @@ fn flows(dir: &std::path::Path, frames: &[(u64, Vec<u8>)], extra: &[&str]) -> (T
     let cap = write(dir, "in.pcap", &pcap(frames));
     let out = dir.join("out_flows.txt");
     let rep = dir.join("report.json");
-    let mut args = vec!["flows", cap.to_str().unwrap(), "-o", out.to_str().unwrap(), "--report-json", rep.to_str().unwrap(), "-q"];
+    let mut args =
+        vec!["flows", cap.to_str().unwrap(), "-o", out.to_str().unwrap(), "--report-json", rep.to_str().unwrap(), "-q"];
     args.extend_from_slice(extra);
     let o = run(&args);
     assert!(o.status.success(), "netanom failed: {}", String::from_utf8_lossy(&o.stderr));
@@ -107,8 +108,7 @@ fn idle_timeout_splits_flows_and_is_configurable() {
 #[test]
 fn a_full_table_evicts_the_oldest_and_says_so() {
     let dir = scratch("evict");
-    let frames: Vec<_> =
-        (0..6u16).map(|i| (i as u64 * 1000, udp((CLIENT, 5000 + i), (SERVER, 9000), b"x"))).collect();
+    let frames: Vec<_> = (0..6u16).map(|i| (i as u64 * 1000, udp((CLIENT, 5000 + i), (SERVER, 9000), b"x"))).collect();
     let (t, r) = flows(&dir, &frames, &["--max-flows", "2"]);
     assert_eq!(t.rows.len(), 6, "no flow is lost");
     assert_eq!(r["flows"]["evicted"], 4);

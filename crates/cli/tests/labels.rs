@@ -118,7 +118,17 @@ fn label_columns_in_every_format_and_the_options() {
     );
     let custom = dir.join("custom.txt");
     let rep = dir.join("rep.json");
-    let o = run(&["flows", "-q", c, "--rules", rules.to_str().unwrap(), "-o", custom.to_str().unwrap(), "--report-json", rep.to_str().unwrap()]);
+    let o = run(&[
+        "flows",
+        "-q",
+        c,
+        "--rules",
+        rules.to_str().unwrap(),
+        "-o",
+        custom.to_str().unwrap(),
+        "--report-json",
+        rep.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let t = Table::read(&custom);
     let fired: Vec<&str> = t.rows.iter().map(|r| t.get(r, "anomalyRules")).collect();

@@ -64,13 +64,41 @@ fn csv_rows(path: &str) -> (Vec<String>, Vec<Vec<String>>) {
 #[test]
 fn knn_sweep_save_and_predict_on_a_tranalyzer_table() {
     let tmp = Tmp::new("knn");
-    let (rep, pred, model, scored) = (tmp.path("knn.json"), tmp.path("pred.csv"), tmp.path("knn.model"), tmp.path("scored.csv"));
+    let (rep, pred, model, scored) =
+        (tmp.path("knn.json"), tmp.path("pred.csv"), tmp.path("knn.model"), tmp.path("scored.csv"));
     let t2 = fixture("t2_flows.txt");
-    let out = ok(&["knn", "--data", &t2, "--label", "anomaly", "--test-size", "0.3", "--seed", "101", "--k-range", "1..15", "--predictions", &pred, "--report-json", &rep, "--save-model", &model]);
+    let out = ok(&[
+        "knn",
+        "--data",
+        &t2,
+        "--label",
+        "anomaly",
+        "--test-size",
+        "0.3",
+        "--seed",
+        "101",
+        "--k-range",
+        "1..15",
+        "--predictions",
+        &pred,
+        "--report-json",
+        &rep,
+        "--save-model",
+        &model,
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("precision    recall  f1-score   support") && text.contains("best k:"), "{text}");
     let r = json(&rep);
-    for key in ["classes", "confusion_matrix", "per_class", "accuracy", "macro_avg", "weighted_avg", "error_rate_by_k", "best_k"] {
+    for key in [
+        "classes",
+        "confusion_matrix",
+        "per_class",
+        "accuracy",
+        "macro_avg",
+        "weighted_avg",
+        "error_rate_by_k",
+        "best_k",
+    ] {
         assert!(r.get(key).is_some(), "report lacks {key}");
     }
     assert_eq!(r["classes"], serde_json::json!(["malicious", "normal"]));
@@ -97,7 +125,8 @@ fn knn_sweep_save_and_predict_on_a_tranalyzer_table() {
 
     // a table without one of the model's features is refused, naming the column
     let cut = tmp.path("cut.csv");
-    let drop_col = |l: &str| l.split('\t').enumerate().filter(|(i, _)| *i != 14).map(|(_, c)| c).collect::<Vec<_>>().join("\t");
+    let drop_col =
+        |l: &str| l.split('\t').enumerate().filter(|(i, _)| *i != 14).map(|(_, c)| c).collect::<Vec<_>>().join("\t");
     let kept: Vec<String> = std::fs::read_to_string(&t2).unwrap().lines().map(drop_col).collect();
     std::fs::write(&cut, kept.join("\n")).unwrap();
     let out = netanom(&["predict", "--model", &model, &cut]);
@@ -110,7 +139,22 @@ fn train_and_test_files_and_distance_weights() {
     let tmp = Tmp::new("tt");
     let rep = tmp.path("r.json");
     let csv = fixture("knn_scaled.csv");
-    ok(&["knn", "--train", &csv, "--test", &csv, "--label", "label", "--k", "1", "--weights", "distance", "--report-json", &rep, "-q"]);
+    ok(&[
+        "knn",
+        "--train",
+        &csv,
+        "--test",
+        &csv,
+        "--label",
+        "label",
+        "--k",
+        "1",
+        "--weights",
+        "distance",
+        "--report-json",
+        &rep,
+        "-q",
+    ]);
     // every test row is its own nearest neighbour (distance 0): perfect accuracy
     assert_eq!(json(&rep)["accuracy"].as_f64(), Some(1.0));
 }
@@ -122,9 +166,22 @@ fn kmeans_names_clusters_and_writes_assignments() {
     let t2 = fixture("t2_flows.txt");
     // direction and protocol would split the flows on their own; leave them out
     let common = ["kmeans", "--data", &t2, "--k", "2", "--exclude", "dir,hdrDesc,l4Proto"];
-    ok(&[&common[..], &["--n-init", "10", "--seed", "0", "--label", "anomaly", "--assignments", &asg, "--report-json", &rep, "-q"]].concat());
+    ok(&[
+        &common[..],
+        &["--n-init", "10", "--seed", "0", "--label", "anomaly", "--assignments", &asg, "--report-json", &rep, "-q"],
+    ]
+    .concat());
     let r = json(&rep);
-    for key in ["inertia", "n_iter", "cluster_sizes", "cluster_names", "clusters", "contingency", "purity", "adjusted_rand_index"] {
+    for key in [
+        "inertia",
+        "n_iter",
+        "cluster_sizes",
+        "cluster_names",
+        "clusters",
+        "contingency",
+        "purity",
+        "adjusted_rand_index",
+    ] {
         assert!(r.get(key).is_some(), "report lacks {key}");
     }
     assert!(r["purity"].as_f64().unwrap() > 0.9, "the fixture's two kinds of flows should separate: {}", r["purity"]);
@@ -154,7 +211,10 @@ fn bad_cells_name_file_line_and_column_or_are_skipped_and_counted() {
     std::fs::write(&f, s).unwrap();
     let out = netanom(&["kmeans", "--data", &f, "--k", "2"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("bad.csv:202") && err.contains("column 2") && err.contains("oops"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("bad.csv:202") && err.contains("column 2") && err.contains("oops"),
+        "{err}"
+    );
     let rep = tmp.path("r.json");
     ok(&["kmeans", "--data", &f, "--k", "2", "--skip-bad-rows", "--report-json", &rep, "-q"]);
     assert_eq!(json(&rep)["data"]["bad_rows_skipped"], 1);
@@ -167,7 +227,11 @@ fn bad_cells_name_file_line_and_column_or_are_skipped_and_counted() {
 fn tranalyzer_golden_tables_read_and_cluster() {
     let Some(sh) = shared() else { return };
     let dir = sh.join("golden/t2-0.9.3");
-    let picks = ["pcapplusplus-examples/ExamplesTest/pcap_examples/tls2.pcap_flows.txt.gz", "ndpi-tests/gnutella.pcap_flows.txt.gz", "ndpi-tests/dtls2.pcap_flows.txt.gz"];
+    let picks = [
+        "pcapplusplus-examples/ExamplesTest/pcap_examples/tls2.pcap_flows.txt.gz",
+        "ndpi-tests/gnutella.pcap_flows.txt.gz",
+        "ndpi-tests/dtls2.pcap_flows.txt.gz",
+    ];
     let tmp = Tmp::new("t2");
     let rep = tmp.path("r.json");
     for p in picks {
@@ -181,7 +245,10 @@ fn tranalyzer_golden_tables_read_and_cluster() {
         let r = json(&rep);
         assert!(r["data"]["rows_used"].as_u64().unwrap() > 0);
         let names = r["features"]["names"].to_string();
-        assert!(names.contains("flowStat") && !names.contains("\"flowInd\"") && !names.contains("timeFirst"), "{names}");
+        assert!(
+            names.contains("flowStat") && !names.contains("\"flowInd\"") && !names.contains("timeFirst"),
+            "{names}"
+        );
     }
 }
 
@@ -207,7 +274,24 @@ fn nsl_kdd_sweep_model_and_kmeans() {
     let names = nsl.join("Field_Names.csv").display().to_string();
     let read = ["--no-header", "--names", &names, "--extra-names", "label,difficulty"];
     let (rep, model) = (tmp.path("knn.json"), tmp.path("knn.model"));
-    let mut args = vec!["knn", "--data", &data, "--label", "label", "--test-size", "0.3", "--seed", "101", "--k-range", "1..59", "--report-json", &rep, "--save-model", &model, "-q"];
+    let mut args = vec![
+        "knn",
+        "--data",
+        &data,
+        "--label",
+        "label",
+        "--test-size",
+        "0.3",
+        "--seed",
+        "101",
+        "--k-range",
+        "1..59",
+        "--report-json",
+        &rep,
+        "--save-model",
+        &model,
+        "-q",
+    ];
     args.extend(read);
     ok(&args);
     let r = json(&rep);
@@ -238,11 +322,40 @@ fn unsw_nb15_with_bom_and_text_columns() {
     // the file starts with a UTF-8 BOM; its first column must still be called `id`
     head_file(&src, &data, if cfg!(debug_assertions) { 3000 } else { 20000 }, true);
     let rep = tmp.path("r.json");
-    ok(&["knn", "--data", &data, "--label", "label", "--test-size", "0.3", "--seed", "101", "--k", "5", "--stratify", "--report-json", &rep, "-q"]);
+    ok(&[
+        "knn",
+        "--data",
+        &data,
+        "--label",
+        "label",
+        "--test-size",
+        "0.3",
+        "--seed",
+        "101",
+        "--k",
+        "5",
+        "--stratify",
+        "--report-json",
+        &rep,
+        "-q",
+    ]);
     let r = json(&rep);
     assert!(r["accuracy"].as_f64().unwrap() > 0.85, "accuracy {}", r["accuracy"]);
     let left_out = r["features"]["left_out"].to_string();
     assert!(left_out.contains("\"id\"") && left_out.contains("attack_cat"), "{left_out}");
-    ok(&["kmeans", "--data", &data, "--label", "attack_cat", "--k", "2", "--categorical", "drop", "--report-json", &rep, "-q"]);
+    ok(&[
+        "kmeans",
+        "--data",
+        &data,
+        "--label",
+        "attack_cat",
+        "--k",
+        "2",
+        "--categorical",
+        "drop",
+        "--report-json",
+        &rep,
+        "-q",
+    ]);
     assert!(json(&rep)["features"]["names"].to_string().contains("sbytes"));
 }

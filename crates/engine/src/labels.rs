@@ -17,11 +17,13 @@
 
 use std::fmt;
 
+use crate::observe::SharedObserver;
 use netanom_flow::features;
 use netanom_flow::schema::{Column, IpText, Kind, ValueSink};
 use netanom_flow::FlowRecord;
-use crate::observe::SharedObserver;
-use netanom_rules::{ColumnKind, ColumnSpec, CompiledRules, ErrorKind, FiredRules, Rule, RowValues, RuleError, RuleSet};
+use netanom_rules::{
+    ColumnKind, ColumnSpec, CompiledRules, ErrorKind, FiredRules, RowValues, Rule, RuleError, RuleSet,
+};
 use serde::Serialize;
 
 /// The default rule set shipped in the binary (`rules/default.toml`, documented in docs/rules.md).
@@ -116,7 +118,11 @@ impl Labeller {
     /// Like [`new`](Self::new), but rules named in `lenient` that read a column this build does not
     /// have are switched off (and listed in the report) instead of failing: the default set may
     /// name columns of plugins a build leaves out. Every other error is returned.
-    pub fn with_defaults_checked(mut rules: RuleSet, columns: &[Column], lenient: &[String]) -> Result<Labeller, RuleError> {
+    pub fn with_defaults_checked(
+        mut rules: RuleSet,
+        columns: &[Column],
+        lenient: &[String],
+    ) -> Result<Labeller, RuleError> {
         let schema = rule_schema(columns);
         let mut skipped = Vec::new();
         let mut off = Vec::new();
@@ -161,7 +167,14 @@ impl Labeller {
         let k = &rec.key;
         // Orient the row's key initiator → responder, as the observer counts.
         let (init, resp, port) = if rec.inverted { (&k.dst, &k.src, k.src_port) } else { (&k.src, &k.dst, k.dst_port) };
-        let v = o.lock().unwrap_or_else(|e| e.into_inner()).pair_until(init, resp, port, (rec.first_ns, rec.last_ns, due_ns), end_seq, &mut self.ports_seen);
+        let v = o.lock().unwrap_or_else(|e| e.into_inner()).pair_until(
+            init,
+            resp,
+            port,
+            (rec.first_ns, rec.last_ns, due_ns),
+            end_seq,
+            &mut self.ports_seen,
+        );
         self.aggregates = [v.ports as u64, v.port_attempts as u64];
     }
 
@@ -394,7 +407,8 @@ mod tests {
 
     #[test]
     fn user_rules_override_defaults_and_missing_columns_only_skip_defaults() {
-        let user = RuleSet::parse_str("[[rule]]\nname = \"seed-tcpanomaly-gt4\"\nwhen = \"l4Proto == 6\"\n", "u.toml").unwrap();
+        let user = RuleSet::parse_str("[[rule]]\nname = \"seed-tcpanomaly-gt4\"\nwhen = \"l4Proto == 6\"\n", "u.toml")
+            .unwrap();
         let l = Labeller::defaults_with(Some(user), &columns()).unwrap();
         assert!(l.rules().iter().any(|r| r.name == "seed-tcpanomaly-gt4" && r.when == "l4Proto == 6"));
 

@@ -42,6 +42,10 @@ pub const LOOKBACK_NS: u64 = 300_000_000_000;
 /// value, since the reading thread runs ahead of the rows).
 pub const ATTEMPTS_PER_PAIR: usize = 4096;
 pub const MAX_PAIRS: usize = 1 << 20;
+/// `srcDstPorts` and `srcDstPortConns` stop counting here (rules compare them with 10).
+pub const SATURATE: u32 = 256;
+/// Attempts a row looks at, at most, from the start of its window.
+pub const MAX_WALK: usize = 512;
 pub const MAX_OWNERS: usize = 1 << 16;
 
 #[derive(Debug, Default)]
@@ -88,9 +92,11 @@ impl Observer {
     pub fn wants(p: &PacketInfo) -> bool {
         match p.l3 {
             L3::None => p.arp_opcode != 0,
-            _ => (p.l4_proto == 6 && p.tcp_flags & 0x12 == 0x02)
-                || (p.l4_proto == 17 && p.src_port > p.dst_port)
-                || (p.l3 == L3::Ipv4 && p.has_mac && same_24(&p.src_ip, &p.dst_ip)),
+            _ => {
+                (p.l4_proto == 6 && p.tcp_flags & 0x12 == 0x02)
+                    || (p.l4_proto == 17 && p.src_port > p.dst_port)
+                    || (p.l3 == L3::Ipv4 && p.has_mac && same_24(&p.src_ip, &p.dst_ip))
+            }
         }
     }
 
@@ -200,12 +206,24 @@ impl Observer {
         let from = first_ns.saturating_sub(MARGIN_NS).max(to.saturating_sub(LOOKBACK_NS));
         seen.clear();
         let mut v = PairView::default();
-        for &(_, _, p) in s.attempts.iter().filter(|&&(t, q, _)| (from..=to).contains(&t) && q <= end_seq) {
+        // Attempts are held in packet order, so the packets after `end_seq` are a suffix; their
+        // times are in capture order, which is time order but for the odd reordered packet, so
+        // the window's start is found by bisection and the filter stays for the exceptions.
+        // Both counts saturate at SATURATE, and a row looks at no more than MAX_WALK attempts
+        // from the window's start, both far above any rule's threshold: a long brute force or
+        // scan then costs each of its rows a bounded walk instead of its whole history.
+        let end = s.attempts.partition_point(|&(_, q, _)| q <= end_seq);
+        let start = s.attempts.partition_point(|&(t, _, _)| t < from).min(end);
+        let window = s.attempts.range(start..end).take(MAX_WALK);
+        for &(_, _, p) in window.filter(|&&(t, _, _)| (from..=to).contains(&t)) {
             if p == port {
                 v.port_attempts += 1;
             }
             if let Err(i) = seen.binary_search(&p) {
                 seen.insert(i, p);
+            }
+            if v.port_attempts >= SATURATE && seen.len() >= SATURATE as usize {
+                break;
             }
         }
         v.ports = seen.len() as u32;
@@ -259,13 +277,19 @@ mod tests {
         assert_eq!(o.pair(&ip(1), &ip(2), 22, all, &mut seen), PairView { ports: 3, port_attempts: 3 });
         assert_eq!(o.pair(&ip(2), &ip(1), 40000, all, &mut seen), PairView::default(), "answers are no attempts");
         // a flow due to end at 101.5 s sees only what came before
-        assert_eq!(o.pair(&ip(1), &ip(2), 22, (100 * s, 100 * s, 101 * s + s / 2), &mut seen), PairView { ports: 1, port_attempts: 2 });
+        assert_eq!(
+            o.pair(&ip(1), &ip(2), 22, (100 * s, 100 * s, 101 * s + s / 2), &mut seen),
+            PairView { ports: 1, port_attempts: 2 }
+        );
         // and nothing more than a minute after its last packet
         let mut late = pkt(1, 2, 1, 2);
         late.dst_port = 7;
         o.packet(200 * s, &mut late);
         assert_eq!(o.pair(&ip(1), &ip(2), 7, all, &mut seen).port_attempts, 0);
-        assert_eq!(o.pair(&ip(1), &ip(2), 7, (200 * s, 200 * s, 1000 * s), &mut seen), PairView { ports: 1, port_attempts: 1 });
+        assert_eq!(
+            o.pair(&ip(1), &ip(2), 7, (200 * s, 200 * s, 1000 * s), &mut seen),
+            PairView { ports: 1, port_attempts: 1 }
+        );
     }
 
     #[test]

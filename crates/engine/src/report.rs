@@ -122,14 +122,22 @@ impl RunReport {
             writeln!(s, "  packets snapped   {} (flagged in flowStat bits 32-35)", self.packets_snapped)?;
         }
         let c = &self.flows;
-        writeln!(s, "  flows             {} rows: {} A, {} B ({} conversations)", self.rows, c.flows_a, c.flows_b, self.conversations)?;
+        writeln!(
+            s,
+            "  flows             {} rows: {} A, {} B ({} conversations)",
+            self.rows, c.flows_a, c.flows_b, self.conversations
+        )?;
         writeln!(
             s,
             "    ended by timeout {}, flushed at end {}, active timeout {}, evicted (table full) {}",
             c.ended_by_timeout, c.flushed_at_end, c.ended_by_active_timeout, c.evicted
         )?;
         if c.evicted > 0 {
-            writeln!(s, "    WARNING: {} conversations were cut because the flow table was full; raise --max-flows", c.evicted)?;
+            writeln!(
+                s,
+                "    WARNING: {} conversations were cut because the flow table was full; raise --max-flows",
+                c.evicted
+            )?;
         }
         if c.orphan_fragments > 0 {
             writeln!(s, "    IP fragments without their first fragment: {}", c.orphan_fragments)?;
@@ -143,7 +151,11 @@ impl RunReport {
             let quiet = l.rules.iter().filter(|r| r.rows == 0).count();
             writeln!(s, "    ({quiet} other rules enabled, none fired)")?;
             if !l.skipped_rules.is_empty() {
-                writeln!(s, "    default rules skipped (their columns are not in this build): {}", l.skipped_rules.join(", "))?;
+                writeln!(
+                    s,
+                    "    default rules skipped (their columns are not in this build): {}",
+                    l.skipped_rules.join(", ")
+                )?;
             }
         }
         writeln!(s, "  elapsed           {:.3} s ({:.2} M packets/s)", self.elapsed_s, self.packets_per_s / 1e6)?;

@@ -218,7 +218,9 @@ fn open(e: &Expanded, mmap: bool) -> Result<(CaptureReader, u64), CaptureError> 
             let size = if p.as_os_str() == "-" { 0 } else { std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) };
             Ok((CaptureReader::open_with(p, mmap)?, size))
         }
-        Input::Bytes { name, data } => Ok((CaptureReader::from_reader(name.as_str(), Cursor::new(*data))?, data.len() as u64)),
+        Input::Bytes { name, data } => {
+            Ok((CaptureReader::from_reader(name.as_str(), Cursor::new(*data))?, data.len() as u64))
+        }
     }
 }
 

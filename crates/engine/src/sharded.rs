@@ -219,7 +219,11 @@ fn shard_main(cfg: MeterConfig, input: Receiver<Batch>, output: SyncSender<Shard
 }
 
 /// Puts the shards' results back in single-threaded order; returns the shards' counters added up.
-fn merge_main(results: Vec<Receiver<ShardResult>>, sink: &mut (dyn FlowSink + Send), closed: &AtomicBool) -> MeterCounters {
+fn merge_main(
+    results: Vec<Receiver<ShardResult>>,
+    sink: &mut (dyn FlowSink + Send),
+    closed: &AtomicBool,
+) -> MeterCounters {
     let mut dense: HashMap<u64, u64> = HashMap::new();
     let mut next_ind = 0u64;
     let mut total = MeterCounters::default();

@@ -615,7 +615,7 @@ impl FlowMeter {
             let r = &mut self.recs[slot as usize];
             r.list = class as u8;
             // link_seq stays the sequence number of its own last packet: its place in the LRU order.
-            
+
             r.prev = prev;
             r.next = next;
         }

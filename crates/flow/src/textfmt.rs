@@ -82,7 +82,13 @@ pub fn push_g(s: &mut String, v: f64, prec: usize) {
         return;
     }
     if !v.is_finite() {
-        s.push_str(if v.is_nan() { "nan" } else if v > 0.0 { "inf" } else { "-inf" });
+        s.push_str(if v.is_nan() {
+            "nan"
+        } else if v > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        });
         return;
     }
     let a = v.abs();

@@ -214,7 +214,14 @@ pub fn kneighbors(train: &Matrix, train_sq: &[f64], queries: &Matrix, k: usize) 
 /// neighbours for every k in `k_min..k_max`. With the training `labels`, ties that cannot
 /// change a vote (all tied rows of one class) are not resolved: `first` then returns a set
 /// with the same classes and distances as scikit-learn's, if not the same rows.
-pub fn kneighbors_range(train: &Matrix, train_sq: &[f64], queries: &Matrix, k_min: usize, k_max: usize, labels: Option<&[u32]>) -> Neighbours {
+pub fn kneighbors_range(
+    train: &Matrix,
+    train_sq: &[f64],
+    queries: &Matrix,
+    k_min: usize,
+    k_max: usize,
+    labels: Option<&[u32]>,
+) -> Neighbours {
     single_threaded_gemm();
     let k = k_max;
     assert!(train.cols == queries.cols && train_sq.len() == train.rows && k <= train.rows && k_min <= k_max);
@@ -222,7 +229,9 @@ pub fn kneighbors_range(train: &Matrix, train_sq: &[f64], queries: &Matrix, k_mi
     let uniq = queries.take_rows(&first);
     let mut heaps: Vec<Heap> = (0..uniq.rows).map(|_| Heap::new(k)).collect();
     if k > 0 {
-        for_blocks(train, train_sq, &uniq, &mut heaps, |h, g, xn, ysq, t0| select(g, xn, ysq, t0, &mut h.vals, &mut h.ids));
+        for_blocks(train, train_sq, &uniq, &mut heaps, |h, g, xn, ysq, t0| {
+            select(g, xn, ysq, t0, &mut h.vals, &mut h.ids)
+        });
     }
     let mut idx = Vec::with_capacity(uniq.rows * k);
     let mut dist2 = Vec::with_capacity(uniq.rows * k);
@@ -237,7 +246,8 @@ pub fn kneighbors_range(train: &Matrix, train_sq: &[f64], queries: &Matrix, k_mi
     for gi in 0..uniq.rows {
         let d = &nb.dist2[gi * k..(gi + 1) * k];
         let ids = &nb.idx[gi * k..(gi + 1) * k];
-        let ks: Vec<usize> = (k_min.max(1)..k).filter(|&kk| d[kk - 1] == d[kk] && tie_matters(d, ids, kk, labels)).collect();
+        let ks: Vec<usize> =
+            (k_min.max(1)..k).filter(|&kk| d[kk - 1] == d[kk] && tie_matters(d, ids, kk, labels)).collect();
         if !ks.is_empty() {
             tied.push((gi, ks));
         }
@@ -245,7 +255,10 @@ pub fn kneighbors_range(train: &Matrix, train_sq: &[f64], queries: &Matrix, k_mi
     if !tied.is_empty() {
         let rows: Vec<usize> = tied.iter().map(|(gi, _)| first[*gi]).collect();
         let sub = queries.take_rows(&rows);
-        let mut multi: Vec<Multi> = tied.iter().map(|(_, ks)| Multi { main: Heap::new(k), extra: ks.iter().map(|&kk| Heap::new(kk)).collect() }).collect();
+        let mut multi: Vec<Multi> = tied
+            .iter()
+            .map(|(_, ks)| Multi { main: Heap::new(k), extra: ks.iter().map(|&kk| Heap::new(kk)).collect() })
+            .collect();
         for_blocks(train, train_sq, &sub, &mut multi, multi_scan);
         for ((gi, ks), m) in tied.iter().zip(multi) {
             for (&kk, h) in ks.iter().zip(&m.extra) {
@@ -274,7 +287,13 @@ fn tie_matters(d: &[f64], ids: &[u32], k: usize, labels: Option<&[u32]>) -> bool
 }
 
 /// Run the blocked kernel: every query's state sees every training row, in index order.
-fn for_blocks<S: Send>(train: &Matrix, train_sq: &[f64], queries: &Matrix, states: &mut [S], visit: impl Fn(&mut S, &[f64], f64, &[f64], u32) + Sync) {
+fn for_blocks<S: Send>(
+    train: &Matrix,
+    train_sq: &[f64],
+    queries: &Matrix,
+    states: &mut [S],
+    visit: impl Fn(&mut S, &[f64], f64, &[f64], u32) + Sync,
+) {
     let n = train.rows;
     let m = queries.rows;
     if n == 0 || m == 0 {
@@ -456,7 +475,8 @@ mod tests {
 
     #[test]
     fn matches_brute_force_without_ties() {
-        let rows: Vec<Vec<f64>> = (0..3000u32).map(|i| vec![(i as f64 * 0.37).sin(), (i as f64 * 0.11).cos(), i as f64 * 1e-3]).collect();
+        let rows: Vec<Vec<f64>> =
+            (0..3000u32).map(|i| vec![(i as f64 * 0.37).sin(), (i as f64 * 0.11).cos(), i as f64 * 1e-3]).collect();
         let train = Matrix::from_rows(&rows);
         let qs = Matrix::from_rows(&[vec![0.1, 0.2, 0.3], vec![-0.5, 0.9, 2.0], vec![0.1, 0.2, 0.3]]);
         let nb = kneighbors(&train, &row_sq_norms(&train), &qs, 17);

@@ -5,8 +5,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{config, Result};
 use crate::distance::{kneighbors_range, Neighbours};
+use crate::error::{config, Result};
 use crate::matrix::Matrix;
 
 /// Vote weighting.
@@ -142,10 +142,7 @@ impl KnnClassifier {
         assert!(k <= nb.k);
         (0..nb.n_queries)
             .into_par_iter()
-            .map_init(
-                || vec![0.0; self.n_classes],
-                |s, q| vote(nb, q, k, &self.y, self.params.weights, s),
-            )
+            .map_init(|| vec![0.0; self.n_classes], |s, q| vote(nb, q, k, &self.y, self.params.weights, s))
             .collect()
     }
 
@@ -186,4 +183,3 @@ impl KnnClassifier {
         errors.iter().map(|&e| e as f64 / m as f64).collect()
     }
 }
-

@@ -24,10 +24,10 @@ mod simd;
 pub mod split;
 pub mod table;
 
+pub use distance::Neighbours;
 pub use error::{MlError, Result};
 pub use features::{Categorical, FeatureOptions, Missing, Preprocessor, Scale};
 pub use kmeans::{KMeans, KMeansParams};
-pub use distance::Neighbours;
 pub use knn::{KnnClassifier, KnnParams, Weights};
 pub use matrix::Matrix;
 pub use table::{read_table, LoadOptions, Table};

@@ -19,7 +19,8 @@ pub fn sorted_classes(labels: &[String]) -> Vec<String> {
 
 /// Index of each label in `classes` (`None` for a label not in it).
 pub fn encode(labels: &[String], classes: &[String]) -> Vec<Option<usize>> {
-    let map: std::collections::HashMap<&str, usize> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+    let map: std::collections::HashMap<&str, usize> =
+        classes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
     labels.iter().map(|l| map.get(l.as_str()).copied()).collect()
 }
 
@@ -83,7 +84,9 @@ impl ClassificationReport {
             f1: scores.iter().map(|s| s.f1).sum::<f64>() / cf,
             support: total,
         };
-        let wsum = |f: &dyn Fn(&ClassScores) -> f64| div(scores.iter().map(|s| f(s) * s.support as f64).sum::<f64>(), total as f64);
+        let wsum = |f: &dyn Fn(&ClassScores) -> f64| {
+            div(scores.iter().map(|s| f(s) * s.support as f64).sum::<f64>(), total as f64)
+        };
         let weighted_avg = ClassScores {
             precision: wsum(&|s| s.precision),
             recall: wsum(&|s| s.recall),
@@ -121,7 +124,8 @@ impl ClassificationReport {
     /// The text of scikit-learn's `classification_report(digits=2)`.
     pub fn to_text(&self) -> String {
         let digits = 2;
-        let width = self.classes.iter().map(|c| c.chars().count()).max().unwrap_or(0).max("weighted avg".len()).max(digits);
+        let width =
+            self.classes.iter().map(|c| c.chars().count()).max().unwrap_or(0).max("weighted avg".len()).max(digits);
         let mut s = format!("{:>width$} ", "");
         for h in ["precision", "recall", "f1-score", "support"] {
             s += &format!(" {h:>9}");
@@ -137,7 +141,10 @@ impl ClassificationReport {
             s += &row(c, &self.per_class[c]);
         }
         s += "\n";
-        s += &format!("{:>width$}  {:>9} {:>9} {:>9.digits$} {:>9}\n", "accuracy", "", "", self.accuracy, self.macro_avg.support);
+        s += &format!(
+            "{:>width$}  {:>9} {:>9} {:>9.digits$} {:>9}\n",
+            "accuracy", "", "", self.accuracy, self.macro_avg.support
+        );
         s += &row("macro avg", &self.macro_avg);
         s += &row("weighted avg", &self.weighted_avg);
         s

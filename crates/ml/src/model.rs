@@ -43,7 +43,8 @@ pub fn save(path: &Path, m: &SavedModel) -> Result<()> {
     let io = |e: std::io::Error| MlError::Io { path: path.to_path_buf(), source: e };
     let f = std::fs::File::create(path).map_err(io)?;
     let mut w = std::io::BufWriter::new(f);
-    let json = serde_json::to_string(&m.header).map_err(|e| MlError::Model { path: path.display().to_string(), msg: e.to_string() })?;
+    let json = serde_json::to_string(&m.header)
+        .map_err(|e| MlError::Model { path: path.display().to_string(), msg: e.to_string() })?;
     writeln!(w, "{MAGIC}").map_err(io)?;
     writeln!(w, "{json}").map_err(io)?;
     if let Some((x, y)) = &m.train {
@@ -84,17 +85,26 @@ pub fn load(path: &Path) -> Result<SavedModel> {
                 _ => return Err(bad("bad matrix shape line".into())),
             };
             if cols != header.preprocessor.feature_names.len() {
-                return Err(bad(format!("matrix has {cols} columns, the feature list {}", header.preprocessor.feature_names.len())));
+                return Err(bad(format!(
+                    "matrix has {cols} columns, the feature list {}",
+                    header.preprocessor.feature_names.len()
+                )));
             }
             let mut bytes = Vec::new();
             r.read_to_end(&mut bytes).map_err(|e| bad(e.to_string()))?;
-            let need = rows.checked_mul(cols).and_then(|x| x.checked_mul(8)).and_then(|x| x.checked_add(rows.checked_mul(4)?));
+            let need =
+                rows.checked_mul(cols).and_then(|x| x.checked_mul(8)).and_then(|x| x.checked_add(rows.checked_mul(4)?));
             if need != Some(bytes.len()) {
-                return Err(bad(format!("truncated or corrupt: {} data bytes for a {rows}×{cols} matrix", bytes.len())));
+                return Err(bad(format!(
+                    "truncated or corrupt: {} data bytes for a {rows}×{cols} matrix",
+                    bytes.len()
+                )));
             }
             let nm = rows * cols;
-            let data: Vec<f64> = bytes[..nm * 8].chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
-            let y: Vec<u32> = bytes[nm * 8..].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+            let data: Vec<f64> =
+                bytes[..nm * 8].chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+            let y: Vec<u32> =
+                bytes[nm * 8..].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
             match &header.model {
                 ModelKind::Knn { params, classes, .. } => {
                     if y.iter().any(|&c| c as usize >= classes.len()) {

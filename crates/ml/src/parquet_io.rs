@@ -23,8 +23,8 @@ pub fn read_parquet(path: &Path, opts: &LoadOptions) -> Result<Table> {
     for batch in reader {
         let batch = batch.map_err(|e| err(e.to_string()))?;
         for (c, col) in batch.columns().iter().enumerate() {
-            let s = arrow::compute::cast(col, &DataType::Utf8)
-                .map_err(|e| err(format!("column '{}': {e}", header[c])))?;
+            let s =
+                arrow::compute::cast(col, &DataType::Utf8).map_err(|e| err(format!("column '{}': {e}", header[c])))?;
             let s = s.as_string::<i32>();
             for i in 0..s.len() {
                 cols[c].push(if s.is_null(i) { String::new() } else { s.value(i).to_string() });

@@ -127,8 +127,7 @@ pub(crate) fn format_num(v: f64) -> String {
 /// Read a names file: one name per line; a line `name,type` (NSL-KDD's `Field_Names.csv`)
 /// gives `name`. Empty lines and lines starting with `#` are ignored.
 pub fn read_names_file(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| MlError::Io { path: path.to_path_buf(), source: e })?;
+    let text = std::fs::read_to_string(path).map_err(|e| MlError::Io { path: path.to_path_buf(), source: e })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     Ok(text
         .lines()
@@ -234,7 +233,11 @@ pub fn parse_text(source: &str, text: &str, opts: &LoadOptions) -> Result<Table>
     for (ln, found) in chunks.iter().flat_map(|c| c.2.iter().copied()) {
         let msg = format!("expected {n_cols} fields, found {found}");
         if !opts.skip_bad_rows {
-            return Err(MlError::BadRow { file: source.to_string(), line: ln, msg: format!("{msg} (use --skip-bad-rows to skip such rows)") });
+            return Err(MlError::BadRow {
+                file: source.to_string(),
+                line: ln,
+                msg: format!("{msg} (use --skip-bad-rows to skip such rows)"),
+            });
         }
         bad_rows_skipped += 1;
         if bad_row_examples.len() < 5 {
@@ -243,11 +246,19 @@ pub fn parse_text(source: &str, text: &str, opts: &LoadOptions) -> Result<Table>
     }
     let lines: Vec<usize> = chunks.iter().flat_map(|c| c.1.iter().copied()).collect();
     let names = resolve_names(source, header, opts, n_cols)?;
-    let cols: Vec<Vec<&str>> = (0..n_cols).into_par_iter().map(|c| chunks.iter().flat_map(|ch| ch.0[c].iter().map(|s| s.as_ref())).collect()).collect();
+    let cols: Vec<Vec<&str>> = (0..n_cols)
+        .into_par_iter()
+        .map(|c| chunks.iter().flat_map(|ch| ch.0[c].iter().map(|s| s.as_ref())).collect())
+        .collect();
     build_table(source, names, cols, lines, bad_rows_skipped, bad_row_examples, opts)
 }
 
-pub(crate) fn resolve_names(source: &str, header: Option<Vec<String>>, opts: &LoadOptions, n_cols: usize) -> Result<Vec<String>> {
+pub(crate) fn resolve_names(
+    source: &str,
+    header: Option<Vec<String>>,
+    opts: &LoadOptions,
+    n_cols: usize,
+) -> Result<Vec<String>> {
     if n_cols == 0 {
         // an empty file: no columns, whatever names were offered
         return Ok(Vec::new());
@@ -258,7 +269,10 @@ pub(crate) fn resolve_names(source: &str, header: Option<Vec<String>>, opts: &Lo
         (None, None) => Vec::new(),
     };
     if names.len() > n_cols {
-        return Err(MlError::Data { file: source.into(), msg: format!("{} column names given but the table has {n_cols} columns", names.len()) });
+        return Err(MlError::Data {
+            file: source.into(),
+            msg: format!("{} column names given but the table has {n_cols} columns", names.len()),
+        });
     }
     while names.len() < n_cols {
         names.push(format!("col{}", names.len() + 1));
@@ -328,21 +342,36 @@ pub(crate) fn build_table(
     opts: &LoadOptions,
 ) -> Result<Table> {
     let n_rows = lines.len();
-    let typed: Vec<Typed> = cols.par_iter().enumerate().map(|(c, cells)| type_column(cells, opts.keep_text.iter().any(|k| k == &names[c]))).collect();
+    let typed: Vec<Typed> = cols
+        .par_iter()
+        .enumerate()
+        .map(|(c, cells)| type_column(cells, opts.keep_text.iter().any(|k| k == &names[c])))
+        .collect();
     // The first bad cell in file order (then leftmost) is the one reported.
     let first_bad = typed.iter().enumerate().filter_map(|(c, t)| t.bad.first().map(|&r| (r, c))).min();
     if let (Some((r, c)), false) = (first_bad, opts.skip_bad_rows) {
         return Err(MlError::BadRow {
             file: source.to_string(),
             line: lines[r],
-            msg: format!("column {} ('{}'): cannot read '{}' as a number (use --skip-bad-rows to skip such rows)", c + 1, names[c], cols[c][r]),
+            msg: format!(
+                "column {} ('{}'): cannot read '{}' as a number (use --skip-bad-rows to skip such rows)",
+                c + 1,
+                names[c],
+                cols[c][r]
+            ),
         });
     }
     let mut bad_rows: Vec<bool> = vec![false; n_rows];
     for (c, t) in typed.iter().enumerate() {
         for &r in &t.bad {
             if !bad_rows[r] && bad_row_examples.len() < 5 {
-                bad_row_examples.push(format!("{source}:{}: column {} ('{}'): '{}' is not a number", lines[r], c + 1, names[c], cols[c][r]));
+                bad_row_examples.push(format!(
+                    "{source}:{}: column {} ('{}'): '{}' is not a number",
+                    lines[r],
+                    c + 1,
+                    names[c],
+                    cols[c][r]
+                ));
             }
             bad_rows[r] = true;
         }
@@ -352,7 +381,8 @@ pub(crate) fn build_table(
     if n_bad > 0 {
         let keep: Vec<usize> = (0..n_rows).filter(|&r| !bad_rows[r]).collect();
         bad_rows_skipped += n_bad;
-        let t = Table { source: source.to_string(), names, columns, lines, bad_rows_skipped: 0, bad_row_examples: vec![] };
+        let t =
+            Table { source: source.to_string(), names, columns, lines, bad_rows_skipped: 0, bad_row_examples: vec![] };
         let mut t = t.take_rows(&keep);
         t.bad_rows_skipped = bad_rows_skipped;
         t.bad_row_examples = bad_row_examples;

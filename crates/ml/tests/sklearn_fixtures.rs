@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use netanom_ml::features::InputKind;
 use netanom_ml::metrics::{self, ClassificationReport};
 use netanom_ml::pipeline::{self, Input, KnnJob};
-use netanom_ml::{kmeans, split, FeatureOptions, KMeans, KMeansParams, KnnClassifier, KnnParams, LoadOptions, Matrix, Preprocessor, Scale, Table, Weights};
+use netanom_ml::{
+    kmeans, split, FeatureOptions, KMeans, KMeansParams, KnnClassifier, KnnParams, LoadOptions, Matrix, Preprocessor,
+    Scale, Table, Weights,
+};
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
@@ -102,7 +105,8 @@ fn knn_sweep_report_matches_scikit_learn() {
         save_model: None,
     };
     let out = pipeline::run_knn(&job).unwrap();
-    let rates: Vec<f64> = out.json["error_rate_by_k"].as_array().unwrap().iter().map(|e| e["error_rate"].as_f64().unwrap()).collect();
+    let rates: Vec<f64> =
+        out.json["error_rate_by_k"].as_array().unwrap().iter().map(|e| e["error_rate"].as_f64().unwrap()).collect();
     let want = f64s(&exp["error_rate_by_k"]);
     assert!(rates.iter().zip(&want).all(|(a, b)| close(*a, *b)), "{rates:?}\n{want:?}");
     assert_eq!(out.json["best_k"], exp["best_k"]);
@@ -134,7 +138,9 @@ fn cell_policy_and_scalers_match_scikit_learn() {
         match &inp.kind {
             InputKind::Num { fill, pos_inf, neg_inf } => {
                 assert!(close(*fill, f["fill"].as_f64().unwrap()), "{}", inp.name);
-                assert!(close(*pos_inf, f["pos_inf"].as_f64().unwrap()) && close(*neg_inf, f["neg_inf"].as_f64().unwrap()));
+                assert!(
+                    close(*pos_inf, f["pos_inf"].as_f64().unwrap()) && close(*neg_inf, f["neg_inf"].as_f64().unwrap())
+                );
             }
             InputKind::OneHot { .. } => panic!("{} should be numeric", inp.name),
         }
@@ -223,7 +229,8 @@ fn metrics_match_scikit_learn() {
     }
     let r = &exp["report"];
     let classes = strings(&r["classes"]);
-    let enc = |v: &Value| -> Vec<usize> { metrics::encode(&strings(v), &classes).into_iter().map(|c| c.unwrap()).collect() };
+    let enc =
+        |v: &Value| -> Vec<usize> { metrics::encode(&strings(v), &classes).into_iter().map(|c| c.unwrap()).collect() };
     let rep = ClassificationReport::new(&classes, &enc(&r["y_true"]), &enc(&r["y_pred"]));
     assert_eq!(rep.to_text(), r["text"].as_str().unwrap());
     assert_eq!(serde_json::to_value(&rep.confusion_matrix).unwrap(), r["confusion_matrix"]);

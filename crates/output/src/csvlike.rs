@@ -34,7 +34,14 @@ impl CsvLike {
         }
         out.write_all(names.join(sep).as_bytes())?;
         out.write_all(b"\n")?;
-        Ok(CsvLike { out, dialect, line: String::with_capacity(2048), field: String::new(), ncols: columns.len(), nvals: 0 })
+        Ok(CsvLike {
+            out,
+            dialect,
+            line: String::with_capacity(2048),
+            field: String::new(),
+            ncols: columns.len(),
+            nvals: 0,
+        })
     }
 
     fn sep(&mut self) {

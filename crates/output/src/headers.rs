@@ -17,7 +17,8 @@ pub fn headers_path(table: &Path) -> PathBuf {
 
 pub fn write_headers(path: &Path, columns: &[Column], groups: &[(&str, usize)], meta: &TableMeta) -> io::Result<()> {
     let mut f = io::BufWriter::new(
-        std::fs::File::create(path).map_err(|e| io::Error::new(e.kind(), format!("{}: cannot create: {e}", path.display())))?,
+        std::fs::File::create(path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: cannot create: {e}", path.display())))?,
     );
     writeln!(f, "# netanom {}", meta.tool_version)?;
     writeln!(f, "# Imitates: Tranalyzer {} (column names, order, types and value formatting)", meta.t2_version)?;

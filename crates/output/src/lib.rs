@@ -87,7 +87,12 @@ fn create(p: &Path) -> io::Result<File> {
 }
 
 /// Opens a writer for `columns` in `format` at `dest`.
-pub fn open(format: Format, dest: &Destination, columns: Vec<Column>, meta: &TableMeta) -> io::Result<Box<dyn TableWriter>> {
+pub fn open(
+    format: Format,
+    dest: &Destination,
+    columns: Vec<Column>,
+    meta: &TableMeta,
+) -> io::Result<Box<dyn TableWriter>> {
     Ok(match format {
         Format::T2 => Box::new(csvlike::CsvLike::new(dest.open()?, columns, csvlike::Dialect::T2)?),
         Format::Csv => Box::new(csvlike::CsvLike::new(dest.open()?, columns, csvlike::Dialect::Csv)?),

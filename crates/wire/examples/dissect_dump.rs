@@ -116,7 +116,8 @@ fn main() {
                                     let _ = write!(line, "skip:{r:?}");
                                 }
                                 Ok(()) => {
-                                    let vl: Vec<String> = info.vlans[..info.n_vlans as usize].iter().map(|v| v.to_string()).collect();
+                                    let vl: Vec<String> =
+                                        info.vlans[..info.n_vlans as usize].iter().map(|v| v.to_string()).collect();
                                     let _ = write!(
                                         line,
                                         "ok\t{}\t0x{:04x}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t0x{:016x}\t{}\t{}\t{}\t{}/{}\t0x{:02x}",

@@ -102,7 +102,8 @@ pub enum Proto {
 }
 
 /// Names for [`Proto::Extra`] tags (`arg` indexes this table).
-pub const EXTRA_NAMES: &[&str] = &["dtls1.0", "dtls1.2", "dtls1.3", "capwap.data", "capwap.ctrl", "ayiya", "lwapp", "wccp", "ppp.comp"];
+pub const EXTRA_NAMES: &[&str] =
+    &["dtls1.0", "dtls1.2", "dtls1.3", "capwap.data", "capwap.ctrl", "ayiya", "lwapp", "wccp", "ppp.comp"];
 
 impl Proto {
     pub fn name(self) -> &'static str {

@@ -6,13 +6,13 @@
 //! (through VLAN/MPLS/PPPoE and tunnels, as Tranalyzer2 does) and fills a [`PacketInfo`]: a plain,
 //! fixed-size record that the flow table consumes. Nothing here allocates.
 
+mod dissect;
 pub mod hdrdesc;
 pub mod info;
 pub mod tcpopt;
-mod dissect;
 pub mod wire;
 
 pub use dissect::{dissect, linktype};
 pub use hdrdesc::{HdrDesc, Proto};
-pub use info::{flowstat, IpAddrBytes, L3, PacketInfo, SkipReason, PAYLOAD_HEAD};
+pub use info::{flowstat, IpAddrBytes, PacketInfo, SkipReason, L3, PAYLOAD_HEAD};
 pub use tcpopt::TcpOpts;

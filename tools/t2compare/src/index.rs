@@ -71,11 +71,8 @@ impl Shared {
     }
 
     pub fn capture_path(&self, c: &Capture) -> Result<PathBuf> {
-        let dir = SETS
-            .iter()
-            .find(|(s, _)| *s == c.set)
-            .map(|(_, d)| *d)
-            .ok_or_else(|| err!("unknown set `{}`", c.set))?;
+        let dir =
+            SETS.iter().find(|(s, _)| *s == c.set).map(|(_, d)| *d).ok_or_else(|| err!("unknown set `{}`", c.set))?;
         Ok(self.root.join("data").join(dir).join(&c.capture))
     }
 
@@ -94,9 +91,7 @@ pub fn read_index(path: &Path) -> Result<Vec<Capture>> {
     let text = fs::read_to_string(path).map_err(|e| err!("{origin}: cannot read: {e}"))?;
     let mut lines = text.lines().enumerate();
     let header: Vec<&str> = lines.next().map(|(_, l)| l.split('\t').collect()).unwrap_or_default();
-    let col = |name: &str| {
-        header.iter().position(|h| *h == name).ok_or_else(|| err!("{origin}:1: no column `{name}`"))
-    };
+    let col = |name: &str| header.iter().position(|h| *h == name).ok_or_else(|| err!("{origin}:1: no column `{name}`"));
     let (set, cap, status) = (col("set")?, col("capture")?, col("status")?);
     let (packets, a_rows, b_rows) = (col("packets")?, col("a_rows")?, col("b_rows")?);
     let (flows_file, note) = (col("flows_file")?, col("note")?);

@@ -8,8 +8,7 @@ use crate::error::Result;
 use crate::table::{Row, Table};
 
 /// Columns of the primary key, in the README's order.
-pub const KEY_COLUMNS: &[&str] =
-    &[DIR, "srcIP", "srcPort", "dstIP", "dstPort", "l4Proto", "timeFirst"];
+pub const KEY_COLUMNS: &[&str] = &[DIR, "srcIP", "srcPort", "dstIP", "dstPort", "l4Proto", "timeFirst"];
 
 /// The result of a join: indices into `golden.rows` / `ours.rows`.
 #[derive(Debug, Default)]
@@ -55,8 +54,7 @@ pub fn join(golden: &Table, ours: &Table) -> Result<Joined> {
         let mut g_left = Vec::new();
         for &g in g_rows {
             let tie = tie_breaker(golden, &golden.rows[g]);
-            let hit =
-                o_rows.iter().copied().find(|&o| !ours_used[o] && tie_breaker(ours, &ours.rows[o]) == tie);
+            let hit = o_rows.iter().copied().find(|&o| !ours_used[o] && tie_breaker(ours, &ours.rows[o]) == tie);
             match hit {
                 Some(o) => {
                     ours_used[o] = true;

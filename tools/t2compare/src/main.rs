@@ -122,12 +122,7 @@ fn real_main(cli: Cli) -> Result<()> {
             write_json(json, &summary)?;
         }
         Command::Ndpi { netanom, shared, jobs, only, json, examples } => {
-            let tool = Tool {
-                netanom: netanom.clone().unwrap_or_default(),
-                shared,
-                jobs,
-                timeout: 10,
-            };
+            let tool = Tool { netanom: netanom.clone().unwrap_or_default(), shared, jobs, timeout: 10 };
             let diff = DiffOptions { examples, columns: None };
             let opt = run_options(&tool, vec!["ndpi-tests".into()], only.as_deref(), diff)?;
             let summary = t2compare::run_oracle(&opt, netanom.is_some())?;

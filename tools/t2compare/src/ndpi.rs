@@ -97,8 +97,19 @@ fn parse_flow_line(line: &str) -> std::result::Result<Option<(ConvKey, u64)>, St
 /// nDPI's protocol names (ndpi_get_ip_proto_name), or the number it prints for the others.
 fn proto_number(name: &str) -> Option<u8> {
     const NAMES: &[(&str, u8)] = &[
-        ("ICMP", 1), ("IGMP", 2), ("TCP", 6), ("EGP", 8), ("UDP", 17), ("GRE", 47), ("ESP", 50),
-        ("AH", 51), ("ICMPV6", 58), ("OSPF", 89), ("PIM", 103), ("VRRP", 112), ("PGM", 113),
+        ("ICMP", 1),
+        ("IGMP", 2),
+        ("TCP", 6),
+        ("EGP", 8),
+        ("UDP", 17),
+        ("GRE", 47),
+        ("ESP", 50),
+        ("AH", 51),
+        ("ICMPV6", 58),
+        ("OSPF", 89),
+        ("PIM", 103),
+        ("VRRP", 112),
+        ("PGM", 113),
         ("SCTP", 132),
     ];
     NAMES.iter().find(|(n, _)| *n == name).map(|(_, p)| *p).or_else(|| name.parse().ok())

@@ -41,7 +41,11 @@ pub fn conversations(t: &Table) -> Result<HashMap<ConvKey, Vec<Conversation>>> {
         if get("srcIP") == "-" {
             continue;
         }
-        let num = |n: &str| get(n).parse::<u64>().map_err(|_| crate::err!("{}:{}: {n} `{}` is not a number", t.origin, row.line, get(n)));
+        let num = |n: &str| {
+            get(n)
+                .parse::<u64>()
+                .map_err(|_| crate::err!("{}:{}: {n} `{}` is not a number", t.origin, row.line, get(n)))
+        };
         let (Ok(sp), Ok(dp), Ok(proto)) = (num("srcPort"), num("dstPort"), num("l4Proto")) else {
             continue; // bogus header in a fuzzed capture: not a conversation nDPI could list
         };
@@ -266,7 +270,11 @@ impl OracleSummary {
             let _ = writeln!(s, "  unreadable: {l}");
         }
         let mut side = |name: &str, d: &Side| {
-            let _ = writeln!(s, "{name}: total packets agree on {} of {} ({:.2}%)", d.agree, self.conversations, d.agree_pct);
+            let _ = writeln!(
+                s,
+                "{name}: total packets agree on {} of {} ({:.2}%)",
+                d.agree, self.conversations, d.agree_pct
+            );
             for (v, n) in &d.causes {
                 let _ = writeln!(s, "  {:<18} {n}", format!("{v:?}"));
                 for e in d.examples.get(v).into_iter().flatten() {

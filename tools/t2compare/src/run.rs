@@ -165,12 +165,7 @@ pub fn summarise(captures: &[Capture], results: &[CaptureResult], examples: usiz
 fn totals_mismatch(c: &Capture, d: &DiffReport) -> Option<TotalsMismatch> {
     let (g, o) = (&d.golden_totals, &d.ours_totals);
     let same = g.packets == o.packets && g.a_rows == o.a_rows && g.b_rows == o.b_rows;
-    (!same).then(|| TotalsMismatch {
-        capture: c.name(),
-        index_packets: c.packets,
-        golden: g.clone(),
-        ours: o.clone(),
-    })
+    (!same).then(|| TotalsMismatch { capture: c.name(), index_packets: c.packets, golden: g.clone(), ours: o.clone() })
 }
 
 fn scratch_dir() -> Result<PathBuf> {

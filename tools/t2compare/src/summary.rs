@@ -124,15 +124,15 @@ impl Aggregate {
             let _ = writeln!(s, "  only in ours:   {e}");
         }
         if !self.captures_with_duplicate_keys.is_empty() {
-            let _ = writeln!(s, "golden key duplicates (tie-broken) in: {}", self.captures_with_duplicate_keys.join(", "));
+            let _ =
+                writeln!(s, "golden key duplicates (tie-broken) in: {}", self.captures_with_duplicate_keys.join(", "));
         }
         if !self.missing_columns.is_empty() {
             let names: Vec<&str> = self.missing_columns.keys().map(String::as_str).collect();
             let _ = writeln!(s, "missing columns ({}): {}", names.len(), names.join(" "));
         }
         let compared = |c: &&ColumnAgg| c.compared > 0;
-        let mut bad: Vec<&ColumnAgg> =
-            self.columns.iter().filter(|c| !c.legit && c.equal < c.compared).collect();
+        let mut bad: Vec<&ColumnAgg> = self.columns.iter().filter(|c| !c.legit && c.equal < c.compared).collect();
         bad.sort_by(|a, b| a.agreement_pct.total_cmp(&b.agreement_pct));
         let good: Vec<&str> = self
             .columns

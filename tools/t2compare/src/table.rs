@@ -8,8 +8,8 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
-use crate::error::Result;
 use crate::err;
+use crate::error::Result;
 
 /// One flow row; `line` is its 1-based line number in the file, for messages.
 #[derive(Debug, Clone)]
@@ -35,11 +35,8 @@ impl Table {
         let mut magic = [0u8; 2];
         let got = read_up_to(&mut file, &mut magic).map_err(|e| err!("{origin}: {e}"))?;
         let file = File::open(path).map_err(|e| err!("{origin}: cannot reopen: {e}"))?;
-        let reader: Box<dyn Read> = if got == 2 && magic == [0x1f, 0x8b] {
-            Box::new(MultiGzDecoder::new(file))
-        } else {
-            Box::new(file)
-        };
+        let reader: Box<dyn Read> =
+            if got == 2 && magic == [0x1f, 0x8b] { Box::new(MultiGzDecoder::new(file)) } else { Box::new(file) };
         Table::from_reader(BufReader::new(reader), &origin)
     }
 
@@ -60,9 +57,7 @@ impl Table {
                     if line.starts_with("%dir") {
                         names = Some(line.split('\t').map(str::to_owned).collect());
                     } else if !(line.is_empty() || line.starts_with('#')) {
-                        return Err(err!(
-                            "{origin}:{line_no}: expected the header line starting with `%dir`"
-                        ));
+                        return Err(err!("{origin}:{line_no}: expected the header line starting with `%dir`"));
                     }
                 }
                 Some(names) => {

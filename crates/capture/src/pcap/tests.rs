@@ -168,7 +168,9 @@ fn huge_snaplen_header_does_not_allocate_claims() {
 
 #[test]
 fn old_versions_have_lengths_swapped_like_libpcap() {
-    for (minor, caplen_field, len_field, want) in [(2u16, 1500u32, 60u32, 60usize), (3, 1500, 60, 60), (3, 60, 1500, 60), (4, 60, 1500, 60)] {
+    for (minor, caplen_field, len_field, want) in
+        [(2u16, 1500u32, 60u32, 60usize), (3, 1500, 60, 60), (3, 60, 1500, 60), (4, 60, 1500, 60)]
+    {
         let mut f = pcap_header(LE, US, 65535, 1);
         f[6..8].copy_from_slice(&minor.to_le_bytes());
         let mut rec = pcap_record(LE, T0, 0, &[1; 60], 0, false);

@@ -71,10 +71,7 @@ fn several_sections_reset_interfaces_and_may_switch_byte_order() {
     f.extend(epb(BE, 1, 3, &[3])); // interface 1 belonged to the first section
     f.extend(epb(BE, 0, 4, &[4]));
     let evs = read_bytes(&f);
-    assert_eq!(
-        summary(&evs),
-        vec![Ok(vec![1]), Ok(vec![2]), Err(DamageKind::UnknownInterface), Ok(vec![4])]
-    );
+    assert_eq!(summary(&evs), vec![Ok(vec![1]), Ok(vec![2]), Err(DamageKind::UnknownInterface), Ok(vec![4])]);
     let Ev::Packet { ts_ns, linktype, .. } = &evs[1] else { panic!() };
     assert_eq!((*ts_ns, *linktype), (2_000_000, 101));
 }
@@ -178,10 +175,7 @@ fn short_bodies_are_bad_blocks() {
     f.extend(block(LE, 3, &[]));
     f.extend(epb(LE, 0, 1, &[1]));
     let s = summary(&read_bytes(&f));
-    assert_eq!(
-        s,
-        vec![Err(DamageKind::BadBlock), Err(DamageKind::BadBlock), Err(DamageKind::BadBlock), Ok(vec![1])]
-    );
+    assert_eq!(s, vec![Err(DamageKind::BadBlock), Err(DamageKind::BadBlock), Err(DamageKind::BadBlock), Ok(vec![1])]);
 }
 
 #[test]

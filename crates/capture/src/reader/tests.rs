@@ -59,7 +59,14 @@ fn truncated_compressed_streams_keep_the_packets_before_the_cut() {
     let mut plain = pcap_header(LE, 0xa1b2_c3d4, 65535, 1);
     let mut x = 1u32;
     for i in 0..2000 {
-        let data: Vec<u8> = (0..200).map(|_| { x ^= x << 13; x ^= x >> 17; x ^= x << 5; x as u8 }).collect();
+        let data: Vec<u8> = (0..200)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            })
+            .collect();
         plain.extend(pcap_record(LE, 1_600_000_000 + i, 0, &data, 200, false));
     }
     for packed in [gzip(&plain), zstd(&plain)] {
@@ -101,7 +108,10 @@ fn not_captures_say_what_they_look_like() {
     f[8] = 0;
     assert!(not_a_capture(&f).contains("invalid byte-order magic"));
     let msg = not_a_capture(&[6, 0, 0, 0, 0xa0, 0, 0, 0, 0, 0]);
-    assert!(msg.starts_with("mem: not a packet capture: looks like unrecognised binary data (first bytes 06 00"), "{msg}");
+    assert!(
+        msg.starts_with("mem: not a packet capture: looks like unrecognised binary data (first bytes 06 00"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -1,6 +1,5 @@
 //! basicFlow: identity of the flow (direction, index, status, times, headers, addresses, ports).
 
-
 use netanom_wire::{HdrDesc, L3};
 
 use crate::features::mac_recorder::{MacPair, MacPairs};

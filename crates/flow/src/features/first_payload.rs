@@ -75,8 +75,18 @@ impl FirstPayload {
     }
 }
 
-const HTTP_METHODS: &[&[u8]] =
-    &[b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"PATCH ", b"TRACE ", b"PRI * HTTP/2"];
+const HTTP_METHODS: &[&[u8]] = &[
+    b"GET ",
+    b"POST ",
+    b"HEAD ",
+    b"PUT ",
+    b"DELETE ",
+    b"OPTIONS ",
+    b"CONNECT ",
+    b"PATCH ",
+    b"TRACE ",
+    b"PRI * HTTP/2",
+];
 
 /// Recognises the protocol from a payload's first bytes (`head`, up to 16).
 pub fn classify(l4_proto: u8, head: &[u8]) -> PayloadClass {

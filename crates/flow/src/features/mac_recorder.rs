@@ -1,6 +1,5 @@
 //! macRecorder: the MAC address pairs seen in one flow direction and their packet counts.
 
-
 use crate::labels::oui;
 use crate::record::FlowRecord;
 use crate::schema::{write_mac, Column, Kind, ValueSink};

@@ -23,7 +23,8 @@ pub fn load_subnet_file(path: &std::path::Path) -> Result<usize, String> {
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
-        let bad = |why: &str| format!("{}:{}: {why} (expected CIDR<TAB>country<TAB>organisation)", path.display(), i + 1);
+        let bad =
+            |why: &str| format!("{}:{}: {why} (expected CIDR<TAB>country<TAB>organisation)", path.display(), i + 1);
         let mut f = line.split('\t');
         let (Some(cidr), Some(cc), org) = (f.next(), f.next(), f.next().unwrap_or("-")) else {
             return Err(bad("missing the country column"));
@@ -34,7 +35,8 @@ pub fn load_subnet_file(path: &std::path::Path) -> Result<usize, String> {
             IpAddr::V4(a) => (u32::from(a) as u128, true, 32),
             IpAddr::V6(a) => (u128::from(a), false, 128),
         };
-        let len: u8 = if len.is_empty() { max } else { len.parse().map_err(|_| bad(&format!("bad prefix length `{len}`")))? };
+        let len: u8 =
+            if len.is_empty() { max } else { len.parse().map_err(|_| bad(&format!("bad prefix length `{len}`")))? };
         if len > max {
             return Err(bad(&format!("prefix length {len} is longer than {max}")));
         }

@@ -8,7 +8,10 @@ use hashbrown::HashMap;
 
 /// Parses an embedded `key<TAB>value` table, skipping `#` comments. (hashbrown's default hasher:
 /// these are looked up for every row written, and SipHash showed in profiles.)
-fn parse_table<K: std::hash::Hash + Eq>(text: &'static str, key: impl Fn(&str) -> Option<K>) -> HashMap<K, &'static str> {
+fn parse_table<K: std::hash::Hash + Eq>(
+    text: &'static str,
+    key: impl Fn(&str) -> Option<K>,
+) -> HashMap<K, &'static str> {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {

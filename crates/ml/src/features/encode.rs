@@ -94,7 +94,10 @@ impl Preprocessor {
                     off += categories.len();
                 }
                 (InputKind::Num { .. }, Column::Text(_)) => {
-                    return Err(MlError::Data { file: table.source.clone(), msg: format!("column '{}' must be numeric", inp.name) });
+                    return Err(MlError::Data {
+                        file: table.source.clone(),
+                        msg: format!("column '{}' must be numeric", inp.name),
+                    });
                 }
             }
         }

@@ -121,10 +121,46 @@ fn norm(name: &str) -> String {
 /// Identifier-like columns left out by default: row/flow indices, addresses, ports, MACs, timestamps.
 pub fn is_identifier(name: &str) -> bool {
     const IDS: &[&str] = &[
-        "flowind", "id", "index", "flowid", "srcip", "dstip", "srcip4", "dstip4", "srcip6", "dstip6", "srcaddr", "dstaddr",
-        "saddr", "daddr", "sourceip", "destinationip", "ipsrc", "ipdst", "srcport", "dstport", "sport", "dport", "dsport",
-        "sourceport", "destinationport", "srcmac", "dstmac", "srcmacdstmacnump", "timefirst", "timelast", "stime",
-        "ltime", "timestamp", "time", "date", "starttime", "endtime", "firstseen", "lastseen", "unnamed0",
+        "flowind",
+        "id",
+        "index",
+        "flowid",
+        "srcip",
+        "dstip",
+        "srcip4",
+        "dstip4",
+        "srcip6",
+        "dstip6",
+        "srcaddr",
+        "dstaddr",
+        "saddr",
+        "daddr",
+        "sourceip",
+        "destinationip",
+        "ipsrc",
+        "ipdst",
+        "srcport",
+        "dstport",
+        "sport",
+        "dport",
+        "dsport",
+        "sourceport",
+        "destinationport",
+        "srcmac",
+        "dstmac",
+        "srcmacdstmacnump",
+        "timefirst",
+        "timelast",
+        "stime",
+        "ltime",
+        "timestamp",
+        "time",
+        "date",
+        "starttime",
+        "endtime",
+        "firstseen",
+        "lastseen",
+        "unnamed0",
     ];
     let n = norm(name);
     IDS.contains(&n.as_str())
@@ -132,7 +168,18 @@ pub fn is_identifier(name: &str) -> bool {
 
 /// Label-like columns left out by default (another label or its metadata would leak the answer).
 pub fn is_label_like(name: &str) -> bool {
-    const L: &[&str] = &["label", "labels", "class", "attackcat", "attack", "attacktype", "difficulty", "difficultylevel", "anomaly", "outcome"];
+    const L: &[&str] = &[
+        "label",
+        "labels",
+        "class",
+        "attackcat",
+        "attack",
+        "attacktype",
+        "difficulty",
+        "difficultylevel",
+        "anomaly",
+        "outcome",
+    ];
     L.contains(&norm(name).as_str())
 }
 
@@ -229,7 +276,8 @@ impl Preprocessor {
                 }
                 if let Column::Text(_) = table.columns[i] {
                     if opts.categorical == Categorical::Drop {
-                        dropped.push(Dropped { column: name.clone(), reason: "text column (--categorical drop)".into() });
+                        dropped
+                            .push(Dropped { column: name.clone(), reason: "text column (--categorical drop)".into() });
                         continue;
                     }
                 }
@@ -260,7 +308,10 @@ impl Preprocessor {
                         }
                     }
                     if n == 0 && opts.features.is_none() {
-                        dropped.push(Dropped { column: name.clone(), reason: "no finite values in the training rows".into() });
+                        dropped.push(Dropped {
+                            column: name.clone(),
+                            reason: "no finite values in the training rows".into(),
+                        });
                         continue;
                     }
                     let mean = if n > 0 { sum / n as f64 } else { 0.0 };
@@ -278,7 +329,11 @@ impl Preprocessor {
                     if opts.features.is_none() && cats.len() > opts.max_categories {
                         dropped.push(Dropped {
                             column: name.clone(),
-                            reason: format!("text column with {} categories (> --max-categories {})", cats.len(), opts.max_categories),
+                            reason: format!(
+                                "text column with {} categories (> --max-categories {})",
+                                cats.len(),
+                                opts.max_categories
+                            ),
                         });
                         continue;
                     }
@@ -298,7 +353,10 @@ impl Preprocessor {
             }
         }
         if feature_names.is_empty() {
-            return Err(MlError::Data { file: table.source.clone(), msg: "no feature columns left (see --features, --exclude, --keep-ids)".into() });
+            return Err(MlError::Data {
+                file: table.source.clone(),
+                msg: "no feature columns left (see --features, --exclude, --keep-ids)".into(),
+            });
         }
         let pre = Preprocessor {
             inputs,

@@ -71,7 +71,16 @@ multiversion!(fn full_chunk(x: &Matrix, r0: usize, c: &Matrix, lab: &mut [u32], 
 /// `half_gap[j]` is half the distance from centre `j` to the nearest other centre.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn bounded_generic(x: &Matrix, r0: usize, c: &Matrix, half_gap: &[f64], lab: &mut [u32], up: &mut [f64], lo: &mut [f64], part: &mut Part) {
+fn bounded_generic(
+    x: &Matrix,
+    r0: usize,
+    c: &Matrix,
+    half_gap: &[f64],
+    lab: &mut [u32],
+    up: &mut [f64],
+    lo: &mut [f64],
+    part: &mut Part,
+) {
     let d = x.cols;
     let k = c.rows;
     for i in 0..lab.len() {
@@ -178,7 +187,10 @@ impl<'a> Run<'a> {
         let k = self.centers.rows;
         (0..k)
             .map(|j| {
-                let near = (0..k).filter(|&o| o != j).map(|o| sqdist(self.centers.row(j), self.centers.row(o))).fold(f64::INFINITY, f64::min);
+                let near = (0..k)
+                    .filter(|&o| o != j)
+                    .map(|o| sqdist(self.centers.row(j), self.centers.row(o)))
+                    .fold(f64::INFINITY, f64::min);
                 near.sqrt() / 2.0
             })
             .collect()
@@ -214,11 +226,13 @@ impl<'a> Run<'a> {
             }
         }
         let labels = &self.labels;
-        self.upper.par_iter_mut().zip(self.lower.par_iter_mut()).enumerate().with_min_len(CHUNK).for_each(|(i, (u, l))| {
-            let a = labels[i] as usize;
-            *u += shift[a];
-            *l -= if a == i1 { m2 } else { m1 };
-        });
+        self.upper.par_iter_mut().zip(self.lower.par_iter_mut()).enumerate().with_min_len(CHUNK).for_each(
+            |(i, (u, l))| {
+                let a = labels[i] as usize;
+                *u += shift[a];
+                *l -= if a == i1 { m2 } else { m1 };
+            },
+        );
         shift
     }
 }

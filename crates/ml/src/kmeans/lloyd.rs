@@ -59,12 +59,19 @@ pub(super) fn assign(x: &Matrix, centers: &Matrix, labels: &mut [u32]) {
 /// scikit-learn's `_relocate_empty_clusters_dense`: each empty cluster takes the point
 /// farthest from its centre (farthest first), the point leaving its old cluster's sum.
 /// Returns whether any cluster was relocated.
-pub(super) fn relocate_empty(x: &Matrix, centers: &Matrix, labels: &[u32], sums: &mut Matrix, weight: &mut [f64]) -> bool {
+pub(super) fn relocate_empty(
+    x: &Matrix,
+    centers: &Matrix,
+    labels: &[u32],
+    sums: &mut Matrix,
+    weight: &mut [f64],
+) -> bool {
     let empty: Vec<usize> = (0..centers.rows).filter(|&j| weight[j] == 0.0).collect();
     if empty.is_empty() {
         return false;
     }
-    let dists: Vec<f64> = (0..x.rows).into_par_iter().map(|i| sqdist(x.row(i), centers.row(labels[i] as usize))).collect();
+    let dists: Vec<f64> =
+        (0..x.rows).into_par_iter().map(|i| sqdist(x.row(i), centers.row(labels[i] as usize))).collect();
     // Every point on its centre (fewer distinct points than clusters): nothing to gain.
     if !dists.iter().any(|&v| v > 0.0) {
         return false;
@@ -92,6 +99,7 @@ multiversion!(fn inertia_chunk(x: &Matrix, r0: usize, centers: &Matrix, lab: &[u
 
 /// Sum of squared distances of the rows to their centres (chunk sums added in chunk order).
 pub(super) fn inertia(x: &Matrix, centers: &Matrix, labels: &[u32]) -> f64 {
-    let parts: Vec<f64> = labels.par_chunks(CHUNK).enumerate().map(|(ci, lab)| inertia_chunk(x, ci * CHUNK, centers, lab)).collect();
+    let parts: Vec<f64> =
+        labels.par_chunks(CHUNK).enumerate().map(|(ci, lab)| inertia_chunk(x, ci * CHUNK, centers, lab)).collect();
     parts.iter().sum()
 }

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use super::{csv_field, data_json, data_text, features_json, features_text, io_err, labels_of, load, write_json, Input, Outcome, Timer};
+use super::{
+    csv_field, data_json, data_text, features_json, features_text, io_err, labels_of, load, write_json, Input, Outcome,
+    Timer,
+};
 use crate::error::{config, Result};
 use crate::features::{FeatureOptions, Preprocessor};
 use crate::kmeans::{KMeans, KMeansParams};
@@ -95,7 +98,11 @@ pub fn run_kmeans(job: &KmeansJob) -> Result<Outcome> {
     let mut text = String::new();
     data_text(&mut text, "data", &t, &p.stats, labels.as_ref().map(|l| l.2).unwrap_or(0));
     features_text(&mut text, &pre);
-    let _ = writeln!(text, "k = {k}, n_init = {}, max_iter = {}, tol = {}, seed = {}", job.params.n_init, job.params.max_iter, job.params.tol, job.params.seed);
+    let _ = writeln!(
+        text,
+        "k = {k}, n_init = {}, max_iter = {}, tol = {}, seed = {}",
+        job.params.n_init, job.params.max_iter, job.params.tol, job.params.seed
+    );
     let _ = writeln!(text, "inertia: {} (scaled feature space; {} iterations in the best run)", km.inertia, km.n_iter);
     let mut j = serde_json::Map::new();
     j.insert("inertia".into(), json!(km.inertia));
@@ -111,8 +118,13 @@ pub fn run_kmeans(job: &KmeansJob) -> Result<Outcome> {
         for &r in labelled {
             is_labelled[r] = true;
         }
-        let pairs: Vec<(usize, &String)> =
-            p.rows.iter().enumerate().filter(|(_, &r)| is_labelled[r]).map(|(i, &r)| (km.labels[i] as usize, &all_labels[r])).collect();
+        let pairs: Vec<(usize, &String)> = p
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, &r)| is_labelled[r])
+            .map(|(i, &r)| (km.labels[i] as usize, &all_labels[r]))
+            .collect();
         let ls: Vec<String> = pairs.iter().map(|(_, l)| (*l).clone()).collect();
         let classes = metrics::sorted_classes(&ls);
         let y = metrics::encode(&ls, &classes);
@@ -126,7 +138,12 @@ pub fn run_kmeans(job: &KmeansJob) -> Result<Outcome> {
         let purity = metrics::purity(&cont);
         let ari = metrics::adjusted_rand_index(&cont);
         let rows_l: Vec<String> = (0..k).map(|c| format!("cluster {c} ({})", names[c])).collect();
-        let _ = writeln!(text, "\nclusters against '{}':\n{}", label.as_deref().unwrap_or(""), metrics::confusion_text(&rows_l, &classes, &cont, "cluster \\ label"));
+        let _ = writeln!(
+            text,
+            "\nclusters against '{}':\n{}",
+            label.as_deref().unwrap_or(""),
+            metrics::confusion_text(&rows_l, &classes, &cont, "cluster \\ label")
+        );
         let _ = writeln!(text, "purity: {purity:.4}\nadjusted Rand index: {ari:.4}");
         j.insert("classes".into(), json!(classes));
         j.insert("contingency".into(), json!(cont));
@@ -140,7 +157,8 @@ pub fn run_kmeans(job: &KmeansJob) -> Result<Outcome> {
     for c in 0..k {
         let orig = pre.inverse_scale(km.centers.row(c));
         let _ = writeln!(text, "  cluster {c} \"{}\": {} rows", names[c], sizes[c]);
-        let center: serde_json::Map<String, Value> = pre.feature_names.iter().zip(&orig).map(|(n, v)| (n.clone(), json!(v))).collect();
+        let center: serde_json::Map<String, Value> =
+            pre.feature_names.iter().zip(&orig).map(|(n, v)| (n.clone(), json!(v))).collect();
         centers_j.push(json!({"cluster": c, "name": names[c], "size": sizes[c], "center": center}));
     }
     let _ = writeln!(text, "\ncentres (original units):");
@@ -196,4 +214,3 @@ pub fn run_kmeans(job: &KmeansJob) -> Result<Outcome> {
     }
     Ok(Outcome { text, json: jv })
 }
-

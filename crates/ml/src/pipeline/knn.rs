@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use super::{csv_field, data_json, data_text, features_json, features_text, io_err, labels_of, load, write_json, Input, Outcome, Timer};
+use super::{
+    csv_field, data_json, data_text, features_json, features_text, io_err, labels_of, load, write_json, Input, Outcome,
+    Timer,
+};
 use crate::error::{config, MlError, Result};
 use crate::features::{FeatureOptions, Preprocessor};
 use crate::knn::{KnnClassifier, KnnParams};
@@ -75,7 +78,14 @@ fn rows(job: &KnnJob, label: &String) -> Result<Rows> {
 }
 
 /// Error rate for every k of the sweep, and the best k (lowest error, smallest k on ties).
-fn sweep(clf: &KnnClassifier, nb: &crate::Neighbours, y_test_model: &[usize], a: usize, b: usize, out: &mut String) -> (usize, Value) {
+fn sweep(
+    clf: &KnnClassifier,
+    nb: &crate::Neighbours,
+    y_test_model: &[usize],
+    a: usize,
+    b: usize,
+    out: &mut String,
+) -> (usize, Value) {
     let ks: Vec<usize> = (a..=b).collect();
     let rates = clf.error_rates(nb, y_test_model, &ks);
     let mut best = 0;
@@ -119,7 +129,8 @@ pub fn run_knn(job: &KnnJob) -> Result<Outcome> {
     all.extend(te_labels.iter().cloned());
     let all_classes = metrics::sorted_classes(&all);
     let y_test: Vec<usize> = metrics::encode(&te_labels, &all_classes).into_iter().map(|c| c.unwrap_or(0)).collect();
-    let model_to_all: Vec<usize> = metrics::encode(&classes, &all_classes).into_iter().map(|c| c.unwrap_or(0)).collect();
+    let model_to_all: Vec<usize> =
+        metrics::encode(&classes, &all_classes).into_iter().map(|c| c.unwrap_or(0)).collect();
     let n_train = ptr.x.rows;
     if n_train == 0 {
         return Err(MlError::Data { file: r.train_t.source.clone(), msg: "no training rows left".into() });
@@ -142,7 +153,8 @@ pub fn run_knn(job: &KnnJob) -> Result<Outcome> {
     let mut sweep_text = String::new();
     let mut sweep_json = None;
     if let Some((a, b)) = job.k_range {
-        let y_test_model: Vec<usize> = metrics::encode(&te_labels, &classes).into_iter().map(|c| c.unwrap_or(usize::MAX)).collect();
+        let y_test_model: Vec<usize> =
+            metrics::encode(&te_labels, &classes).into_iter().map(|c| c.unwrap_or(usize::MAX)).collect();
         let (best, j) = sweep(&clf, &nb, &y_test_model, a, b, &mut sweep_text);
         params.k = best;
         sweep_json = Some((j, best));
@@ -156,7 +168,8 @@ pub fn run_knn(job: &KnnJob) -> Result<Outcome> {
         let mut w = std::io::BufWriter::new(f);
         writeln!(w, "line,{},prediction", csv_field(&label)).map_err(io_err(p))?;
         for (i, &row) in pte.rows.iter().enumerate() {
-            writeln!(w, "{},{},{}", test_t.lines[row], csv_field(&te_labels[i]), csv_field(&all_classes[pred[i]])).map_err(io_err(p))?;
+            writeln!(w, "{},{},{}", test_t.lines[row], csv_field(&te_labels[i]), csv_field(&all_classes[pred[i]]))
+                .map_err(io_err(p))?;
         }
         w.flush().map_err(io_err(p))?;
     }
@@ -181,7 +194,11 @@ pub fn run_knn(job: &KnnJob) -> Result<Outcome> {
         data_text(&mut text, "test", test_t, &pte.stats, r.unlabelled.1);
     } else {
         let strat = if job.stratify { ", stratified" } else { "" };
-        let _ = writeln!(text, "split: {n_train} train / {} test rows (test size {}, seed {}{strat})", pte.x.rows, job.test_size, job.seed);
+        let _ = writeln!(
+            text,
+            "split: {n_train} train / {} test rows (test size {}, seed {}{strat})",
+            pte.x.rows, job.test_size, job.seed
+        );
     }
     features_text(&mut text, &pre);
     let _ = writeln!(text, "k = {}, weights = {:?}\n", params.k, params.weights);

@@ -53,7 +53,8 @@ impl Timer {
         self.last = now;
     }
     pub(crate) fn json(&self) -> Value {
-        let mut m: serde_json::Map<String, Value> = self.phases.iter().map(|(n, s)| (n.to_string(), json!(s))).collect();
+        let mut m: serde_json::Map<String, Value> =
+            self.phases.iter().map(|(n, s)| (n.to_string(), json!(s))).collect();
         m.insert("total".into(), json!(self.start.elapsed().as_secs_f64()));
         Value::Object(m)
     }
@@ -76,7 +77,10 @@ pub(crate) fn load(path: &Path, opts: &LoadOptions, label: Option<&String>) -> R
     let t = table::read_table(path, &o)?;
     if let Some(l) = label {
         if t.index_of(l).is_none() {
-            return Err(MlError::Data { file: t.source.clone(), msg: format!("label column '{l}' not found (columns: {})", t.names.join(", ")) });
+            return Err(MlError::Data {
+                file: t.source.clone(),
+                msg: format!("label column '{l}' not found (columns: {})", t.names.join(", ")),
+            });
         }
     }
     if t.n_rows() == 0 {
@@ -88,7 +92,9 @@ pub(crate) fn load(path: &Path, opts: &LoadOptions, label: Option<&String>) -> R
 /// The label of every row, the rows that have one, and how many do not (empty or a missing
 /// token such as `-`: such rows cannot be trained on or scored against, so they are counted).
 pub(crate) fn labels_of(t: &Table, label: &str) -> Result<(Vec<String>, Vec<usize>, usize)> {
-    let idx = t.index_of(label).ok_or_else(|| MlError::Data { file: t.source.clone(), msg: format!("label column '{label}' not found") })?;
+    let idx = t
+        .index_of(label)
+        .ok_or_else(|| MlError::Data { file: t.source.clone(), msg: format!("label column '{label}' not found") })?;
     let labels = t.text_column(idx);
     let ok: Vec<usize> = (0..t.n_rows()).filter(|&r| !is_missing_token(labels[r].trim())).collect();
     let dropped = t.n_rows() - ok.len();
@@ -121,7 +127,14 @@ pub(crate) fn data_text(out: &mut String, role: &str, t: &Table, stats: &PrepSta
 }
 
 pub(crate) fn features_text(out: &mut String, pre: &Preprocessor) {
-    let _ = writeln!(out, "features: {} ({} input columns, scale {:?}, missing {:?})", pre.feature_names.len(), pre.inputs.len(), pre.scale, pre.missing);
+    let _ = writeln!(
+        out,
+        "features: {} ({} input columns, scale {:?}, missing {:?})",
+        pre.feature_names.len(),
+        pre.inputs.len(),
+        pre.scale,
+        pre.missing
+    );
     if !pre.dropped.is_empty() {
         let list: Vec<String> = pre.dropped.iter().map(|d| format!("{} ({})", d.column, d.reason)).collect();
         let _ = writeln!(out, "left out: {}", list.join(", "));

@@ -66,16 +66,36 @@ pub fn run_predict(job: &PredictJob) -> Result<Outcome> {
                 inertia_per_init: vec![],
             };
             let l = km.predict(&p.x);
-            ("cluster,cluster_name", l.iter().map(|&c| format!("{c},{}", csv_field(&cluster_names[c as usize]))).collect(), None)
+            (
+                "cluster,cluster_name",
+                l.iter().map(|&c| format!("{c},{}", csv_field(&cluster_names[c as usize]))).collect(),
+                None,
+            )
         }
-        _ => return Err(MlError::Model { path: job.model.display().to_string(), msg: "KNN model without training data".into() }),
+        _ => {
+            return Err(MlError::Model {
+                path: job.model.display().to_string(),
+                msg: "KNN model without training data".into(),
+            })
+        }
     };
     let mut json = json!({"rows": p.x.rows, "missing_values_filled": p.stats.missing_filled, "infinite_values_replaced": p.stats.infinite_replaced, "bad_rows_skipped": t.bad_rows_skipped, "rows_dropped_missing": p.stats.rows_dropped_missing});
     if let (Some(lc), Some(pred)) = (&label_col, &classes_out) {
         // Only rows that carry a label can be scored against it.
-        let scored: Vec<bool> = p.rows.iter().zip(pred).filter(|(&r, _)| !is_missing_token(lc[r].trim())).map(|(&r, pr)| &lc[r] == pr).collect();
+        let scored: Vec<bool> = p
+            .rows
+            .iter()
+            .zip(pred)
+            .filter(|(&r, _)| !is_missing_token(lc[r].trim()))
+            .map(|(&r, pr)| &lc[r] == pr)
+            .collect();
         let acc = scored.iter().filter(|&&c| c).count() as f64 / scored.len().max(1) as f64;
-        let _ = writeln!(text, "accuracy against column '{}': {acc:.4} ({} labelled rows)", label.as_deref().unwrap_or(""), scored.len());
+        let _ = writeln!(
+            text,
+            "accuracy against column '{}': {acc:.4} ({} labelled rows)",
+            label.as_deref().unwrap_or(""),
+            scored.len()
+        );
         json["accuracy"] = json!(acc);
         json["labelled_rows"] = json!(scored.len());
     }

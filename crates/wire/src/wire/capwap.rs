@@ -53,7 +53,10 @@ mod tests {
     fn header() {
         // HLEN 4 words, RID 0, WBID 1 (802.11), T set; then the same as 802.3 with F set
         let c = CapwapHeader::new_checked(&[0x00u8, 0x20, 0x43, 0x10, 0, 0, 0, 0][..]).unwrap();
-        assert_eq!((c.preamble_type(), c.header_len(), c.wbid(), c.native_frame(), c.fragment()), (0, 16, 1, true, false));
+        assert_eq!(
+            (c.preamble_type(), c.header_len(), c.wbid(), c.native_frame(), c.fragment()),
+            (0, 16, 1, true, false)
+        );
         let c = CapwapHeader::new_checked(&[0x00u8, 0x20, 0x42, 0x80, 0, 0, 0, 0][..]).unwrap();
         assert_eq!((c.wbid(), c.native_frame(), c.fragment()), (1, false, true));
         assert!(CapwapHeader::new_checked(&[0u8; 7][..]).is_err());

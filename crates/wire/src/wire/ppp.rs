@@ -44,7 +44,10 @@ mod tests {
     use super::*;
     #[test]
     fn forms() {
-        assert_eq!(PppHeader::parse(&[0xff, 0x03, 0x00, 0x21], true).unwrap(), PppHeader { protocol: 0x21, header_len: 4 });
+        assert_eq!(
+            PppHeader::parse(&[0xff, 0x03, 0x00, 0x21], true).unwrap(),
+            PppHeader { protocol: 0x21, header_len: 4 }
+        );
         assert_eq!(PppHeader::parse(&[0x00, 0x57], false).unwrap(), PppHeader { protocol: 0x57, header_len: 2 });
         assert_eq!(PppHeader::parse(&[0x21], false).unwrap(), PppHeader { protocol: 0x21, header_len: 1 });
         assert!(PppHeader::parse(&[0xff, 0x03], true).is_err());

@@ -18,9 +18,9 @@ use netanom_wire::{flowstat, PacketInfo, L3};
 use crate::record::FlowRecord;
 use crate::schema::{Column, Kind, ValueSink};
 
+use flags::fstat;
 pub use flags::{anomaly, tcp_flags};
 pub use ip::ip_flags;
-use flags::fstat;
 
 pub const COLUMNS: &[Column] = &[
     Column::new("tcpFStat", "H16", Kind::Hex(4), "tcpFlags status"),
@@ -122,8 +122,7 @@ impl TcpFlagsState {
         }
         // A keep-alive: at most one byte, one below the next expected sequence number.
         let plain = p.tcp_flags & 0x07 == 0;
-        let keepalive =
-            plain && p.l7_len <= 1 && self.seq.has_ack && p.tcp_seq == self.seq.next_seq.wrapping_sub(1);
+        let keepalive = plain && p.l7_len <= 1 && self.seq.has_ack && p.tcp_seq == self.seq.next_seq.wrapping_sub(1);
         let mut anomaly = self.seq.update(p, opp.as_deref().map(|o| &o.seq));
         if keepalive {
             anomaly = anomaly & !(anomaly::DUP_ACK | anomaly::SEQ_OUT_OF_ORDER) | anomaly::KEEPALIVE;
