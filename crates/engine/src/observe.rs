@@ -44,7 +44,7 @@ pub const ATTEMPTS_PER_PAIR: usize = 4096;
 pub const MAX_PAIRS: usize = 1 << 20;
 /// `srcDstPorts` and `srcDstPortConns` stop counting here (rules compare them with 10).
 pub const SATURATE: u32 = 256;
-/// Attempts a row looks at, at most, from the start of its window.
+/// Attempts a row looks at, at most: the latest ones up to the packet at which its flow ended.
 pub const MAX_WALK: usize = 512;
 pub const MAX_OWNERS: usize = 1 << 16;
 
@@ -206,15 +206,13 @@ impl Observer {
         let from = first_ns.saturating_sub(MARGIN_NS).max(to.saturating_sub(LOOKBACK_NS));
         seen.clear();
         let mut v = PairView::default();
-        // Attempts are held in packet order, so the packets after `end_seq` are a suffix; their
-        // times are in capture order, which is time order but for the odd reordered packet, so
-        // the window's start is found by bisection and the filter stays for the exceptions.
-        // Both counts saturate at SATURATE, and a row looks at no more than MAX_WALK attempts
-        // from the window's start, both far above any rule's threshold: a long brute force or
-        // scan then costs each of its rows a bounded walk instead of its whole history.
+        // Attempts are held in packet order, so the packets after `end_seq` are a suffix (found by
+        // bisection). Their times are not sorted (captures jump back in time), so the window is
+        // a filter. Both counts saturate at SATURATE, and a row looks at no more than the
+        // MAX_WALK latest attempts up to its end, both far above any rule's threshold: a long
+        // brute force or scan then costs each of its rows a bounded walk, not its whole history.
         let end = s.attempts.partition_point(|&(_, q, _)| q <= end_seq);
-        let start = s.attempts.partition_point(|&(t, _, _)| t < from).min(end);
-        let window = s.attempts.range(start..end).take(MAX_WALK);
+        let window = s.attempts.range(..end).rev().take(MAX_WALK);
         for &(_, _, p) in window.filter(|&&(t, _, _)| (from..=to).contains(&t)) {
             if p == port {
                 v.port_attempts += 1;
