@@ -9,8 +9,9 @@
 //!   client side picks the larger, ephemeral one, so a server's replies do not count). Attempts
 //!   are kept with their times until rows no longer need them ([`RETENTION_NS`]). The labeller
 //!   reads them when a row is written, i.e. at the flow's end, counting the attempts from a
-//!   minute before the flow to a minute after it (bounded by when the flow was due to end, so
-//!   that the answer does not depend on how far the reading thread is ahead), so a scan's first
+//!   minute before the flow to a minute after it (only from packets up to the one at which the
+//!   conversation ended, so that the answer does not depend on how far the reading thread is
+//!   ahead with `--threads`; see [`Observer::pair_until`]), so a scan's first
 //!   probe sees the probes that followed it: columns `srcDstPorts` and `srcDstPortConns`.
 //! * **Who owns an address on the link**: the first MAC seen sending from an IPv4 address to a
 //!   peer in the same /24 (a proxy for "on the same link": routed traffic goes to the router's
