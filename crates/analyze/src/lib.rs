@@ -1,0 +1,1 @@
+//! `netanom analyze` as a library call.
