@@ -143,6 +143,19 @@ struct Series {
     /// This interval's values, when every series is updated every interval.
     cur: Option<[f32; MEASURES]>,
     models: [Forecaster; MEASURES],
+    /// Every step's values, for series asked for with [`Baseline::trace`] (charts).
+    trace: Option<Vec<TracePoint>>,
+}
+
+/// One series' measure in one interval, as [`Baseline::trace`] records it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TracePoint {
+    pub interval: u64,
+    pub measure: Measure,
+    pub observed: f64,
+    /// The forecast compared with (after the floor); `None` while the model has none.
+    pub forecast: Option<f64>,
+    pub alert: bool,
 }
 
 /// The estimator. Feed ended flows with [`observe_flow`](Baseline::observe_flow), move time with
@@ -168,6 +181,9 @@ pub struct Baseline {
     /// The next interval to close; `None` until the first closes (earlier flows are not late yet).
     next: Option<u64>,
     counters: Counters,
+    /// Series to record ([`Baseline::trace`]) and the records of those already dropped.
+    traced: Vec<SeriesKey>,
+    traces_done: Vec<(SeriesKey, Vec<TracePoint>)>,
 }
 
 impl Baseline {
@@ -198,7 +214,32 @@ impl Baseline {
             pending: BTreeMap::new(),
             next: None,
             counters: Counters::default(),
+            traced: Vec::new(),
+            traces_done: Vec::new(),
         }
+    }
+
+    /// Records every interval of these series from now on (observed value, forecast, alert), for
+    /// charts. Meant for a handful of series: a replay of the flows for the series that alerted.
+    pub fn trace(&mut self, keys: &[SeriesKey]) {
+        self.traced.extend_from_slice(keys);
+        for s in self.series.iter_mut().filter(|s| s.live && keys.contains(&s.key)) {
+            s.trace.get_or_insert_with(Vec::new);
+        }
+    }
+
+    /// What [`trace`](Baseline::trace) recorded, per series, in the order asked for.
+    pub fn traces(&self) -> Vec<(SeriesKey, Vec<TracePoint>)> {
+        let mut out: Vec<(SeriesKey, Vec<TracePoint>)> = Vec::new();
+        for k in &self.traced {
+            let mut pts: Vec<TracePoint> =
+                self.traces_done.iter().filter(|(dk, _)| dk == k).flat_map(|(_, p)| p.iter().copied()).collect();
+            if let Some(s) = self.index.get(k).and_then(|&i| self.series[i as usize].trace.as_ref()) {
+                pts.extend_from_slice(s);
+            }
+            out.push((*k, pts));
+        }
+        out
     }
 
     pub fn config(&self) -> &BaselineConfig {
@@ -251,6 +292,7 @@ impl Baseline {
             stepped: None,
             cur: None,
             models: std::array::from_fn(|_| Forecaster::new(self.cfg.params)),
+            trace: self.traced.contains(key).then(Vec::new),
         };
         let i = match self.free.pop() {
             Some(i) => {
@@ -386,6 +428,9 @@ impl Baseline {
                 s.live = false;
                 // Give the memory back now: a dropped slot may wait long for a new series.
                 s.models = std::array::from_fn(|_| Forecaster::new(self.cfg.params));
+                if let Some(t) = s.trace.take() {
+                    self.traces_done.push((s.key, t));
+                }
                 self.index.remove(&s.key);
                 self.free.push(idx as u32);
                 self.live -= 1;
@@ -439,10 +484,14 @@ fn step(
         let x = v[m];
         let model = &mut s.models[m];
         let mut learn = x;
+        let mut point =
+            TracePoint { interval: c.iv, measure: *measure, observed: x as f64, forecast: None, alert: false };
         if let Some(fc) = model.forecast(c.iv, c.season) {
             let f = fc.max(c.floors[m]);
             let ratio = (x - f).abs() / f;
+            point.forecast = Some(f as f64);
             if model.observations() >= c.min_history && ratio > c.thr {
+                point.alert = true;
                 alerts.push(Alert {
                     interval: c.iv,
                     interval_ns: c.interval_ns,
@@ -461,6 +510,9 @@ fn step(
             }
         }
         model.observe(c.iv, learn, c.season, if flows { c.refit } else { 0 });
+        if let Some(t) = s.trace.as_mut() {
+            t.push(point);
+        }
     }
     first
 }

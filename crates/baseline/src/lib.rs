@@ -22,7 +22,7 @@ pub mod model;
 mod series;
 mod sink;
 
-pub use estimator::{Alert, Baseline, BaselineConfig, Counters};
+pub use estimator::{Alert, Baseline, BaselineConfig, Counters, TracePoint};
 pub use model::{Forecaster, Params, Season};
 pub use series::{FlowObs, Kind, Measure, SeriesKey};
 pub use sink::{AlertFn, BaselineSink, Labeller};

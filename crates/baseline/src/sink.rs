@@ -38,12 +38,24 @@ impl<'a> BaselineSink<'a> {
 
     fn take(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, deadline_ns: Option<u64>) {
         let anomalous = (self.label)(first, second);
-        self.baseline.observe_flow(&FlowObs::from_records(first, second, anomalous));
-        let last = second.map_or(first.last_ns, |b| b.last_ns.max(first.last_ns));
-        self.clock_ns = self.clock_ns.max(last).max(deadline_ns.unwrap_or(0));
+        self.observe_labelled(&FlowObs::from_records(first, second, anomalous), deadline_ns);
+    }
+
+    /// Counts a conversation its caller has already labelled (`flow.anomalous`); `deadline_ns`:
+    /// when it was due to end if a timeout ended it. Returns the clock the baseline moved to.
+    pub fn observe_labelled(&mut self, flow: &FlowObs, deadline_ns: Option<u64>) -> u64 {
+        self.baseline.observe_flow(flow);
+        self.clock_ns = self.clock_ns.max(flow.at_ns).max(deadline_ns.unwrap_or(0));
         for a in self.baseline.advance_to(self.clock_ns) {
             (self.on_alert)(&a);
         }
+        self.clock_ns
+    }
+
+    /// The deadline that vouches for the clock: only a timeout's (an evicted or flushed flow's
+    /// deadline is in the future).
+    pub fn clock_deadline(how: &Ending) -> Option<u64> {
+        matches!(how.reason, EndReason::Timeout | EndReason::ActiveTimeout).then_some(how.deadline_ns)
     }
 }
 
@@ -53,8 +65,6 @@ impl FlowSink for BaselineSink<'_> {
     }
 
     fn flow_ended(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, how: &Ending) {
-        // An evicted or flushed flow's deadline is in the future: only timeouts vouch for the clock.
-        let timed_out = matches!(how.reason, EndReason::Timeout | EndReason::ActiveTimeout);
-        self.take(first, second, timed_out.then_some(how.deadline_ns));
+        self.take(first, second, Self::clock_deadline(how));
     }
 }

@@ -103,7 +103,7 @@ fn parse_duration_or_zero(s: &str) -> Result<u64, String> {
     Ok((v * mult).round() as u64)
 }
 
-fn parse_duration(s: &str) -> Result<u64, String> {
+pub fn parse_duration(s: &str) -> Result<u64, String> {
     match parse_duration_or_zero(s)? {
         0 => Err(format!("`{s}` must be longer than zero")),
         v => Ok(v),
@@ -152,10 +152,9 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         season_ns: a.season,
         threshold: a.threshold,
         min_forecast: a.min_forecast,
-        hold_ns: meter.tcp_timeouts_ns.iter().fold(idle_timeout_ns, |a, &t| a.max(t)) + 8 * NS,
         idle_ns: a.idle,
         max_series: a.max_series,
-        ..BaselineConfig::default()
+        ..netanom_analyze::baseline_config(&meter, a.interval)
     };
 
     let columns: Vec<_> = features::columns().copied().collect();

@@ -211,6 +211,7 @@ pub fn run_knn(a: KnnArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             train: a.train.clone(),
             test: a.test.clone(),
             load: a.read.load_options()?,
+            table: None,
         },
         features: a.feat.options(Some(a.label.clone())),
         test_size: a.test_size,
@@ -231,7 +232,7 @@ pub fn run_knn(a: KnnArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
 
 pub fn run_kmeans(a: KmeansArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let job = KmeansJob {
-        input: Input { data: Some(a.data.clone()), train: None, test: None, load: a.read.load_options()? },
+        input: Input { data: Some(a.data.clone()), load: a.read.load_options()?, ..Input::default() },
         features: a.feat.options(a.label.clone()),
         params: KMeansParams { n_clusters: a.k, n_init: a.n_init, max_iter: a.max_iter, tol: a.tol, seed: a.seed },
         assignments: a.assignments.clone(),

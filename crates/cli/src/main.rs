@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd_analyze;
 mod cmd_baseline;
 mod cmd_flows;
 mod cmd_ml;
@@ -20,6 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The whole pipeline: flows, labels, KNN, KMeans, baselines, charts and an HTML report.
+    Analyze(cmd_analyze::AnalyzeArgs),
     /// Build Tranalyzer2-compatible flows from packet captures.
     Flows(cmd_flows::FlowsArgs),
     /// Train and evaluate a KNN classifier on a flow table.
@@ -35,6 +38,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Analyze(a) => cmd_analyze::run(a),
         Command::Flows(a) => cmd_flows::run(a),
         Command::Knn(a) => cmd_ml::run_knn(a),
         Command::Kmeans(a) => cmd_ml::run_kmeans(a),

@@ -230,6 +230,11 @@ impl Labeller {
         }
     }
 
+    /// The rules that fired on the last row labelled, as indices into [`rules`](Self::rules).
+    pub fn fired(&self) -> impl Iterator<Item = usize> + '_ {
+        self.fired.iter()
+    }
+
     /// Whether the last row labelled is anomalous.
     pub fn is_anomalous(&self) -> bool {
         !self.fired.is_empty()

@@ -42,6 +42,9 @@ pub struct Summary {
     pub knn: Stage<KnnSummary>,
     /// The KMeans stage.
     pub kmeans: Stage<KmeansSummary>,
+    /// `--model`: the flow rows scored with a saved model instead of training the KNN.
+    #[serde(default)]
+    pub model: Option<ModelScore>,
     /// The traffic-baseline stage.
     pub baseline: Stage<BaselineSummary>,
     /// Wall-clock seconds per stage, in pipeline order (for the reader, never for tests).
@@ -175,6 +178,18 @@ pub struct ClassMetrics {
     pub recall: f64,
     pub f1: f64,
     pub support: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ModelScore {
+    /// The model file.
+    pub model: String,
+    /// Rows scored (predictions in `predictions.csv`).
+    pub rows: u64,
+    /// Share of rows where the model agrees with the rule labels, when the model was trained on them.
+    pub accuracy_against_rules: Option<f64>,
+    /// Why scoring failed, if it did.
+    pub error: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

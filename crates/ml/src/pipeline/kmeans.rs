@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::{
-    csv_field, data_json, data_text, features_json, features_text, io_err, labels_of, load, write_json, Input, Outcome,
-    Timer,
+    csv_field, data_json, data_text, features_json, features_text, io_err, labels_of, load_input, write_json, Input,
+    Outcome, Timer,
 };
 use crate::error::{config, Result};
 use crate::features::{FeatureOptions, Preprocessor};
@@ -71,14 +71,29 @@ pub fn cluster_names(sizes: &[usize], contingency: Option<(&[Vec<u64>], &[String
     }
 }
 
+/// Each clustered row's cluster and its point in the scaled feature space (for plots).
+pub struct Clustering {
+    /// Rows of the table clustered (all, unless `--missing drop` removed some).
+    pub rows: Vec<usize>,
+    pub labels: Vec<u32>,
+    /// Scaled features, one row per entry of `rows`.
+    pub x: crate::Matrix,
+    pub names: Vec<String>,
+}
+
 pub fn run_kmeans(job: &KmeansJob) -> Result<Outcome> {
+    run_kmeans_clustered(job).map(|(o, _)| o)
+}
+
+/// [`run_kmeans`], also returning the clustering itself.
+pub fn run_kmeans_clustered(job: &KmeansJob) -> Result<(Outcome, Clustering)> {
     let path = match (&job.input.data, &job.input.train, &job.input.test) {
         (Some(d), None, None) => d,
         _ => return config("kmeans takes one table: --data FILE"),
     };
     let mut timer = Timer::new();
     let label = job.features.label.clone();
-    let t = load(path, &job.input.load, label.as_ref())?;
+    let t = load_input(&job.input, path, label.as_ref())?;
     timer.lap("read");
     // Every row is clustered; the label, where a row has one, is only compared with.
     let rows: Vec<usize> = (0..t.n_rows()).collect();
@@ -212,5 +227,5 @@ pub fn run_kmeans(job: &KmeansJob) -> Result<Outcome> {
     if let Some(pth) = &job.report_json {
         write_json(pth, &jv)?;
     }
-    Ok(Outcome { text, json: jv })
+    Ok((Outcome { text, json: jv }, Clustering { rows: p.rows, labels: km.labels, x: p.x, names }))
 }

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::{
-    csv_field, data_json, data_text, features_json, features_text, io_err, labels_of, load, write_json, Input, Outcome,
-    Timer,
+    csv_field, data_json, data_text, features_json, features_text, io_err, labels_of, load, load_input, write_json,
+    Input, Outcome, Timer,
 };
 use crate::error::{config, MlError, Result};
 use crate::features::{FeatureOptions, Preprocessor};
@@ -49,7 +49,7 @@ struct Rows {
 fn rows(job: &KnnJob, label: &String) -> Result<Rows> {
     match (&job.input.data, &job.input.train, &job.input.test) {
         (Some(d), None, None) => {
-            let t = load(d, &job.input.load, Some(label))?;
+            let t = load_input(&job.input, d, Some(label))?;
             let (labels, ok, miss) = labels_of(&t, label)?;
             let sp = if job.stratify {
                 let ls: Vec<String> = ok.iter().map(|&r| labels[r].clone()).collect();

@@ -5,7 +5,7 @@ mod kmeans;
 mod knn;
 mod predict;
 
-pub use kmeans::{cluster_names, run_kmeans, KmeansJob};
+pub use kmeans::{cluster_names, run_kmeans, run_kmeans_clustered, Clustering, KmeansJob};
 pub use knn::{run_knn, KnnJob};
 pub use predict::{run_predict, PredictJob};
 
@@ -27,6 +27,8 @@ pub struct Input {
     pub train: Option<PathBuf>,
     pub test: Option<PathBuf>,
     pub load: LoadOptions,
+    /// A table already in memory, used instead of reading `data` (which then only names it).
+    pub table: Option<std::sync::Arc<Table>>,
 }
 
 /// What a job prints and its JSON report.
@@ -68,13 +70,24 @@ pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> MlError + '_ {
     move |e| MlError::Io { path: path.to_path_buf(), source: e }
 }
 
+/// The job's one table: the preloaded one, or `path` read.
+pub(crate) fn load_input(input: &Input, path: &Path, label: Option<&String>) -> Result<Table> {
+    match &input.table {
+        Some(t) => check_loaded(t.as_ref().clone(), label),
+        None => load(path, &input.load, label),
+    }
+}
+
 /// Read a table; the label (if any) is kept as text and must exist.
 pub(crate) fn load(path: &Path, opts: &LoadOptions, label: Option<&String>) -> Result<Table> {
     let mut o = opts.clone();
     if let Some(l) = label {
         o.keep_text.push(l.clone());
     }
-    let t = table::read_table(path, &o)?;
+    check_loaded(table::read_table(path, &o)?, label)
+}
+
+fn check_loaded(t: Table, label: Option<&String>) -> Result<Table> {
     if let Some(l) = label {
         if t.index_of(l).is_none() {
             return Err(MlError::Data {
