@@ -82,7 +82,14 @@ pub(crate) fn learn(flows: &Path, out: &Path, o: &LearnOptions) -> Learnt {
         timings.push((name, t.elapsed().as_secs_f64()));
         t = Instant::now();
     };
-    let load = LoadOptions { keep_text: vec![LABEL.into()], ..LoadOptions::default() };
+    // Repeated and compound columns (`3;4;9`, `0x02_0x12`) are text in every format: read them as
+    // categories, not as numbers with a few unreadable cells.
+    let mut keep_text: Vec<String> = netanom_flow::features::columns()
+        .filter(|c| c.kind == netanom_flow::schema::Kind::Text)
+        .map(|c| c.name.to_string())
+        .collect();
+    keep_text.push(LABEL.into());
+    let load = LoadOptions { keep_text, ..LoadOptions::default() };
     let table = match netanom_ml::read_table(flows, &load) {
         Ok(t) => t,
         Err(e) => return Learnt::skipped(format!("cannot read the flow table back: {e}")),
