@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 /// Longest one Chromium run may take.
 const TIME_LIMIT: Duration = Duration::from_secs(60);
-/// Screenshot size: the page's width and a height that shows most of it.
-const WINDOW: &str = "--window-size=1280,6000";
+/// Screenshot width; the height is estimated from the page (Chromium's --screenshot shows only
+/// the window, not the whole page).
+const WIDTH: u32 = 1280;
 
 /// What the browser saw.
 #[derive(Clone, Debug)]
@@ -52,7 +53,9 @@ pub fn check(html: &Path, screenshot: &Path) -> Result<BrowserCheck, BrowserErro
     let dom = run(&browser, profile.path(), &["--dump-dom", &url], "dumping the DOM")?;
     let profile = tempfile_dir()?;
     let shot_arg = format!("--screenshot={}", screenshot.display());
-    let shot = run(&browser, profile.path(), &[&shot_arg, WINDOW, "--hide-scrollbars", &url], "taking the screenshot")?;
+    let window = format!("--window-size={WIDTH},{}", page_height(&dom.stdout));
+    let shot =
+        run(&browser, profile.path(), &[&shot_arg, &window, "--hide-scrollbars", &url], "taking the screenshot")?;
     if !screenshot.is_file() {
         return Err(BrowserError::Page {
             what: format!("Chromium wrote no screenshot to {}", screenshot.display()),
@@ -224,6 +227,22 @@ fn count_chart_svgs(dom: &str) -> usize {
         .skip(1)
         .filter(|rest| rest.split("</figure>").next().is_some_and(|f| f.contains("<svg")))
         .count()
+}
+
+/// A window height that holds the whole page: charts are about 600 px tall, table rows 30.
+fn page_height(dom: &str) -> usize {
+    // Count outside the charts' SVG, whose elements say nothing about the page's height.
+    let mut text = String::with_capacity(dom.len());
+    let mut rest = dom;
+    while let Some(start) = rest.find("<svg") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..].find("</svg>").map_or("", |end| &rest[start + end..]);
+    }
+    text.push_str(rest);
+    let figures = text.matches("<figure").count();
+    let rows = text.matches("<tr").count() + text.matches("<li").count() + text.lines().count() / 4;
+    let blocks = text.matches("<p>").count() + text.matches("<h2").count() + text.matches("<h3").count();
+    (600 + figures * 620 + rows * 30 + blocks * 50).clamp(2000, 16_000)
 }
 
 fn last_lines(text: &str) -> String {

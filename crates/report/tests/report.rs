@@ -79,3 +79,69 @@ fn fixture_report_opens_in_chromium() {
         Err(e) => panic!("browser check failed: {e}"),
     }
 }
+
+const HOSTILE: &str = "<script>alert(1)</script>";
+
+#[test]
+fn hostile_strings_are_escaped_everywhere_on_the_page() {
+    use netanom_report::*;
+    let mut s = fixture();
+    s.inputs = vec![HOSTILE.into()];
+    s.reproduce.command_line = format!("netanom analyze '{HOSTILE}'");
+    s.skipped = vec![Count { name: HOSTILE.into(), count: 1 }];
+    s.top_talkers[0].host = HOSTILE.into();
+    s.top_offenders[0].host = HOSTILE.into();
+    s.top_offenders[0].rules[0].name = HOSTILE.into();
+    s.rules[0].rule = HOSTILE.into();
+    s.rules[0].description = HOSTILE.into();
+    s.conversations[0].src = HOSTILE.into();
+    s.conversations[0].rules = vec![HOSTILE.into()];
+    s.timings_s[0].stage = HOSTILE.into();
+    if let Stage::Done(k) = &mut s.knn {
+        k.report_text = HOSTILE.into();
+        k.classes = vec![HOSTILE.into(), "1".into()];
+    }
+    if let Stage::Done(k) = &mut s.kmeans {
+        k.names[0] = HOSTILE.into();
+    }
+    if let Stage::Done(b) = &mut s.baseline {
+        b.top_series[0].key = HOSTILE.into();
+        b.top_series[0].measure = HOSTILE.into();
+    }
+    let (_keep, dir) = out_dir("hostile");
+    let files = write_report(&dir, &s).expect("the report is written");
+    let html = std::fs::read_to_string(&files.html).expect("report.html written");
+    assert!(!html.contains("alert(1)</script>"), "a hostile string came out raw");
+    assert_eq!(html.matches("<script").count(), 1, "only the page's own self-check script");
+    assert!(html.matches("&lt;script&gt;alert(1)").count() >= 10, "the hostile strings are shown, escaped");
+    for c in &files.charts {
+        let svg = std::fs::read_to_string(&c.svg).expect("svg written");
+        assert!(!svg.contains("<script"), "{} has a raw <script>", c.name);
+    }
+}
+
+#[test]
+fn a_summary_without_results_writes_a_page_that_says_why() {
+    let (_keep, dir) = out_dir("empty");
+    let files = write_report(&dir, &Summary::default()).expect("the report is written");
+    assert!(files.charts.is_empty());
+    let html = std::fs::read_to_string(&files.html).expect("report.html written");
+    assert!(!html.contains("<figure"));
+    // Each missing chart's reason is on the page (as a chart note or as its stage's note).
+    let page = html.to_lowercase();
+    for o in &files.omitted {
+        assert!(page.contains(&o.reason.to_lowercase()), "{} is not explained: {}", o.name, o.reason);
+    }
+    assert!(html.contains("KNN did not run: not run."));
+    assert!(html.contains("No host offends"));
+    match browser::check(&files.html, &dir.join("screenshot.png")) {
+        Ok(check) => {
+            assert_eq!(check.charts, 0);
+            assert!(check.console_errors.is_empty(), "console errors: {:?}", check.console_errors);
+        }
+        Err(browser::BrowserError::NotInstalled(why)) if std::env::var("CI_REQUIRE_BROWSER").as_deref() != Ok("1") => {
+            eprintln!("skipping the browser check: {why}");
+        }
+        Err(e) => panic!("browser check failed: {e}"),
+    }
+}

@@ -33,7 +33,7 @@ pub(crate) fn rules(s: &Summary) -> Plan<Bars> {
         .iter()
         .map(|r| {
             let share = if s.flows > 0 { r.flows as f64 / s.flows as f64 } else { r.share };
-            (r.rule.clone(), share * 100.0, format!("{} flows ({:.1} %)", r.flows, share * 100.0))
+            (r.rule.clone(), share * 100.0, format!("{} flow rows ({:.1} %)", style::thousands(r.flows), share * 100.0))
         })
         .collect();
     Plan::Draw {
@@ -54,7 +54,13 @@ pub(crate) fn talkers(s: &Summary) -> Plan<Bars> {
         .iter()
         .filter(|h| h.bytes > 0)
         .take(MAX_BARS)
-        .map(|h| (h.host.clone(), h.bytes as f64, format!("{} in {} flows", style::bytes(h.bytes as f64), h.flows)))
+        .map(|h| {
+            (
+                h.host.clone(),
+                h.bytes as f64,
+                format!("{} in {} flow rows", style::bytes(h.bytes as f64), style::thousands(h.flows)),
+            )
+        })
         .collect();
     if rows.is_empty() {
         return Plan::Skip("no host sent any bytes".into());
@@ -79,7 +85,7 @@ pub(crate) fn offenders(s: &Summary) -> Plan<Bars> {
         .take(MAX_BARS)
         .map(|h| {
             let top = h.rules.first().map(|r| format!(", mostly {}", style::clip(&r.name, 24))).unwrap_or_default();
-            (h.host.clone(), h.anomalous_flows as f64, format!("{}{top}", h.anomalous_flows))
+            (h.host.clone(), h.anomalous_flows as f64, format!("{}{top}", style::thousands(h.anomalous_flows)))
         })
         .collect();
     if rows.is_empty() {

@@ -67,9 +67,10 @@ fn plan_one(h: &SeriesHistory, interval_s: f64, threshold: f64) -> Plan<Series> 
         .collect();
     let alerts: Vec<usize> = h.alerts.iter().map(|&a| a as usize).filter(|&a| a < h.observed.len()).collect();
     let caption = format!(
-        "{} of {} per {} s interval against its forecast; the shaded band is forecast ± {}× forecast, \
+        "{}{} of {} per {} s interval against its forecast; the shaded band is forecast ± {}× forecast, \
          outside it an interval alerts ({} alerts, at most {:.1}× off).",
-        h.measure,
+        h.measure.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default(),
+        h.measure.chars().skip(1).collect::<String>(),
         h.key,
         style::si(interval_s),
         style::si(thr),

@@ -8,6 +8,8 @@ mod clusters;
 mod knn;
 mod style;
 pub(crate) mod time;
+
+pub(crate) use style::thousands;
 mod timeline;
 
 use plotters::coord::Shift;

@@ -33,15 +33,15 @@ pub fn colour(i: usize) -> RGBColor {
 }
 
 pub fn title() -> TextStyle<'static> {
-    (FAMILY, 22).into_font().color(&INK)
+    (FAMILY, 26).into_font().color(&INK)
 }
 
 pub fn label() -> TextStyle<'static> {
-    (FAMILY, 15).into_font().color(&INK)
+    (FAMILY, 19).into_font().color(&INK)
 }
 
 pub fn small() -> TextStyle<'static> {
-    (FAMILY, 13).into_font().color(&INK)
+    (FAMILY, 17).into_font().color(&INK)
 }
 
 /// Cuts a label to `max` characters (with an ellipsis), so one long IPv6 address or rule name
@@ -56,11 +56,24 @@ pub fn clip(text: &str, max: usize) -> String {
     }
 }
 
-/// Room for the longest of `labels` at the label font (DejaVu Sans at 15 px averages under 9 px a
-/// character), within sensible bounds.
+/// Room for the longest of `labels` at the label font (DejaVu Sans at 19 px averages under 11 px
+/// a character), within sensible bounds.
 pub fn label_area(labels: &[String]) -> u32 {
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u32;
-    (longest * 9 + 16).clamp(60, 320)
+    (longest * 11 + 16).clamp(60, 380)
+}
+
+/// 1234567 → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 /// 1234567 → `1.23 M`; small numbers stay whole.

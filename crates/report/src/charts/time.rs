@@ -27,6 +27,12 @@ pub fn datetime(unix_s: f64) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{:02} UTC", s.floor() as u32)
 }
 
+/// `12:34:56.789` (UTC time of day).
+pub fn clock(unix_s: f64) -> String {
+    let (_, _, _, h, mi, s) = split(unix_s);
+    format!("{h:02}:{mi:02}:{s:06.3}")
+}
+
 /// A tick label for a time axis spanning `span_s` seconds: time of day for a span within a day
 /// (with tenths when it is under 10 s), the date and hour beyond.
 pub fn tick(unix_s: f64, span_s: f64) -> String {
@@ -50,6 +56,7 @@ mod tests {
         assert_eq!(datetime(1_700_000_000.0), "2023-11-14 22:13:20 UTC");
         assert_eq!(datetime(951_782_400.0), "2000-02-29 00:00:00 UTC");
         assert_eq!(tick(1_700_000_000.5, 5.0), "22:13:20.5");
+        assert_eq!(clock(1_700_000_000.25), "22:13:20.250");
         assert_eq!(tick(1_700_000_000.0, 600.0), "22:13:20");
         assert_eq!(tick(1_700_000_000.0, 200_000.0), "11-14 22:13");
     }

@@ -6,6 +6,7 @@ mod sections;
 
 use std::fmt::Write;
 
+pub(crate) use crate::charts::thousands;
 use crate::charts::Charts;
 use crate::data::Summary;
 
@@ -123,19 +124,6 @@ fn escape_into(out: &mut String, text: &str) {
             c => out.push(c),
         }
     }
-}
-
-/// 1234567 → `1,234,567`.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 /// A share (0..1) as a percentage that never rounds a non-zero share to zero.

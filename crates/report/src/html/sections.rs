@@ -56,16 +56,15 @@ fn headline(p: &mut Page, s: &Summary) {
     if offenders.is_empty() {
         p.raw("<p class=\"offenders\">No host offends: no rule fired on any flow row.</p>\n");
     } else {
-        p.raw("<p class=\"offenders\">Offending hosts: ");
-        for (i, h) in offenders.iter().enumerate() {
-            if i > 0 {
-                p.raw("; ");
-            }
+        p.raw("<p class=\"offenders\">Offending hosts:</p>\n<ul class=\"offenders\">\n");
+        for h in offenders {
+            p.raw("<li>");
             p.el("strong", &h.host);
-            p.text(&format!(" ({} anomalous flow rows) ", thousands(h.anomalous_flows)));
+            p.text(&format!(": {} anomalous flow rows ", thousands(h.anomalous_flows)));
             rules(p, h.rules.iter().take(4).map(|r| format!("{} × {}", r.name, thousands(r.count))));
+            p.raw("</li>\n");
         }
-        p.raw("</p>\n");
+        p.raw("</ul>\n");
     }
     p.raw("</section>\n");
 }
@@ -204,8 +203,16 @@ fn kmeans(p: &mut Page, s: &Summary) {
     };
     p.raw("<p>");
     p.text(&format!(
-        "k = {}, best of {} starts: inertia {:.4e}. Against the rule labels: purity {:.3}, adjusted Rand index {:.3}.",
-        k.k, k.n_init, k.inertia, k.purity, k.adjusted_rand_index
+        "k = {}, best of {} starts: inertia {}. Against the rule labels: purity {:.3}, adjusted Rand index {:.3}.",
+        k.k,
+        k.n_init,
+        if k.inertia.is_finite() && k.inertia.abs() < 1e15 {
+            format!("{:.1}", k.inertia)
+        } else {
+            format!("{:.4e}", k.inertia)
+        },
+        k.purity,
+        k.adjusted_rand_index
     ));
     p.raw("</p>\n");
     let total: u64 = k.sizes.iter().sum();
@@ -278,6 +285,8 @@ fn conversations(p: &mut Page, s: &Summary) {
         p.raw("<p class=\"note\">No anomalous conversation: no rule fired.</p>\n</section>\n");
         return;
     }
+    // Within a day the header's date is enough; the time of day keeps the rows on one line.
+    let one_day = s.last_seen_s - s.first_seen_s <= 86_400.0;
     let rows: Vec<Vec<String>> = s
         .conversations
         .iter()
@@ -287,7 +296,7 @@ fn conversations(p: &mut Page, s: &Summary) {
                 format!("{}:{}", c.src, c.src_port),
                 format!("{}:{}", c.dst, c.dst_port),
                 c.proto.clone(),
-                time::datetime(c.first_s),
+                if one_day { time::clock(c.first_s) } else { time::datetime(c.first_s) },
                 format!("{:.3}", c.duration_s),
                 thousands(c.packets),
                 thousands(c.bytes),
@@ -295,8 +304,17 @@ fn conversations(p: &mut Page, s: &Summary) {
             ]
         })
         .collect();
-    let head =
-        ["flow", "source", "destination", "proto", "first packet", "#seconds", "#packets", "#bytes", "rules fired"];
+    let head = [
+        "flow",
+        "source",
+        "destination",
+        "proto",
+        if one_day { "first packet (UTC)" } else { "first packet" },
+        "#seconds",
+        "#packets",
+        "#bytes",
+        "rules fired",
+    ];
     p.table("conversations", &head, &rows);
     p.raw("</section>\n");
 }
@@ -311,7 +329,7 @@ fn input(p: &mut Page, s: &Summary) {
         p.raw("<p>Every packet was turned into flows.</p>\n");
     } else {
         p.el("h3", "Packets not turned into flows");
-        p.table("skipped", &["reason", "#packets"], &skipped);
+        p.table("skipped-packets", &["reason", "#packets"], &skipped);
     }
     if !s.timings_s.is_empty() {
         let rows: Vec<Vec<String>> =
