@@ -76,7 +76,12 @@ pub fn check(html: &Path, screenshot: &Path) -> Result<BrowserCheck, BrowserErro
     let empty: Vec<String> =
         attr(body, "data-charts-bad").unwrap_or_default().split_whitespace().map(String::from).collect();
     let mut errors = console_errors(&dom.stderr);
-    errors.extend(console_errors(&shot.stderr));
+    for e in console_errors(&shot.stderr) {
+        // Both runs load the page: the same message twice is one problem.
+        if !errors.contains(&e) {
+            errors.push(e);
+        }
+    }
     if let Some(e) = attr(body, "data-errors").filter(|e| !e.is_empty()) {
         errors.push(format!("script error: {e}"));
     }
@@ -128,7 +133,11 @@ fn tempfile_dir() -> Result<TempDir, BrowserError> {
 /// Runs Chromium headless with a fresh profile and the flags that keep it off the network (a
 /// closed network makes it hang on background requests otherwise).
 fn run(browser: &Path, profile: &Path, args: &[&str], what: &'static str) -> Result<Output, BrowserError> {
-    let mut child = Command::new(browser)
+    let mut cmd = Command::new(browser);
+    // Its own process group, so a timeout can end the renderer and helper processes too.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd
         .args([
             "--headless",
             "--no-sandbox",
@@ -167,6 +176,7 @@ fn run(browser: &Path, profile: &Path, args: &[&str], what: &'static str) -> Res
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if started.elapsed() > TIME_LIMIT => {
+                kill_group(child.id());
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(BrowserError::Timeout { browser: browser.to_path_buf(), what });
@@ -175,6 +185,8 @@ fn run(browser: &Path, profile: &Path, args: &[&str], what: &'static str) -> Res
             Err(e) => return Err(BrowserError::Run { browser: browser.to_path_buf(), reason: e.to_string() }),
         }
     };
+    // A helper process left behind would hold the pipes open and keep the readers waiting.
+    kill_group(child.id());
     let stdout = out.join().unwrap_or_default();
     let stderr = err.join().unwrap_or_default();
     if !status.success() {
@@ -184,6 +196,18 @@ fn run(browser: &Path, profile: &Path, args: &[&str], what: &'static str) -> Res
         });
     }
     Ok(Output { stdout, stderr })
+}
+
+/// Ends the process group Chromium was started in (its own, see `run`), if any is left.
+fn kill_group(pid: u32) {
+    #[cfg(unix)]
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    #[cfg(not(unix))]
+    let _ = pid;
 }
 
 fn file_url(path: &Path) -> String {
@@ -197,13 +221,14 @@ fn file_url(path: &Path) -> String {
     url
 }
 
-/// Console messages at error level: Chromium logs them as `…:ERROR:CONSOLE(line)] "message", source: …`
-/// (older builds: `INFO:CONSOLE` with the level elsewhere, so `Uncaught` counts too).
+/// The page's console messages. Chromium logs every level alike (`[pid:tid:time:INFO:CONSOLE:1]
+/// "message", source: …`; older builds `…:ERROR:CONSOLE(1)]`), so the level cannot be told
+/// apart; the report writes nothing to the console, so any message at all is a failure.
 fn console_errors(stderr: &str) -> Vec<String> {
     stderr
         .lines()
-        .filter(|l| l.contains("CONSOLE") && (l.contains(":ERROR:") || l.contains("Uncaught") || l.contains("Error")))
-        .map(|l| l.trim().to_string())
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(|l| l.split_once("] ").map_or(l, |(_, msg)| msg).trim().to_string())
         .collect()
 }
 
@@ -298,10 +323,26 @@ mod tests {
 
     #[test]
     fn console_errors_are_picked_from_stderr() {
-        let err = "[1:2:1129/220000.1:INFO:CONSOLE(3)] \"hello\", source: file:///r.html (3)\n\
+        let err = "[1:2:1129/220000.1:INFO:CONSOLE:3] \"hello\", source: file:///r.html (3)\n\
                    [1:2:1129/220000.2:ERROR:CONSOLE(7)] \"Uncaught TypeError: x\", source: file:///r.html (7)\n\
-                   [1:2:1129/220000.3:ERROR:gpu_init.cc(1)] no GPU\n";
-        assert_eq!(console_errors(err).len(), 1);
+                   [1:2:1129/220000.3:ERROR:gpu_init.cc(1)] no GPU\n\
+                   /usr/bin/chromium: 9: [: 25276502016: unexpected operator\n";
+        assert_eq!(
+            console_errors(err),
+            ["\"hello\", source: file:///r.html (3)", "\"Uncaught TypeError: x\", source: file:///r.html (7)"]
+        );
+    }
+
+    #[test]
+    fn a_missing_browser_is_reported_as_not_installed() {
+        // The only test in this crate's unit tests that reads NETANOM_CHROMIUM.
+        std::env::set_var("NETANOM_CHROMIUM", "/nonexistent/chromium");
+        let r = check(Path::new("report.html"), Path::new("shot.png"));
+        std::env::remove_var("NETANOM_CHROMIUM");
+        match r {
+            Err(BrowserError::NotInstalled(why)) => assert!(why.contains("/nonexistent/chromium"), "{why}"),
+            other => panic!("expected NotInstalled, got {other:?}"),
+        }
     }
 
     #[test]

@@ -145,3 +145,28 @@ fn a_summary_without_results_writes_a_page_that_says_why() {
         Err(e) => panic!("browser check failed: {e}"),
     }
 }
+
+#[test]
+fn the_browser_check_catches_script_errors_and_empty_charts() {
+    let (_keep, dir) = out_dir("broken");
+    let html = dir.join("broken.html");
+    let page = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>\
+                <figure class=\"chart\" data-chart=\"empty\"><svg width=\"10\" height=\"10\"></svg></figure>\
+                <script>console.error('deliberate console error'); undefinedFunction();</script>\
+                <script>document.body.setAttribute('data-checked', '1');\
+                document.body.setAttribute('data-charts-bad', 'empty');</script></body></html>";
+    std::fs::write(&html, page).expect("the page is written");
+    match browser::check(&html, &dir.join("broken.png")) {
+        Ok(check) => {
+            assert_eq!(check.charts, 1);
+            assert_eq!(check.empty, ["empty"]);
+            let errors = check.console_errors.join("\n");
+            assert!(errors.contains("deliberate console error"), "console.error not caught: {errors}");
+            assert!(errors.contains("undefinedFunction"), "the uncaught error not caught: {errors}");
+        }
+        Err(browser::BrowserError::NotInstalled(why)) if std::env::var("CI_REQUIRE_BROWSER").as_deref() != Ok("1") => {
+            eprintln!("skipping the browser check: {why}");
+        }
+        Err(e) => panic!("browser check failed: {e}"),
+    }
+}

@@ -76,7 +76,7 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// 1234567 → `1.23 M`; small numbers stay whole.
+/// 1234567 → `1.235 M`; below a million whole numbers get thousands separators (`12,345`).
 pub fn si(v: f64) -> String {
     let a = v.abs();
     if a >= 1e12 {
@@ -85,10 +85,9 @@ pub fn si(v: f64) -> String {
         format!("{:.3} G", v / 1e9)
     } else if a >= 1e6 {
         format!("{:.3} M", v / 1e6)
-    } else if a >= 1e4 {
-        format!("{:.1} k", v / 1e3)
     } else if v.fract() == 0.0 {
-        format!("{v:.0}")
+        let sign = if v < 0.0 { "-" } else { "" };
+        format!("{sign}{}", thousands(a as u64))
     } else {
         format!("{v:.2}")
     }
@@ -133,7 +132,9 @@ mod tests {
     #[test]
     fn numbers_read_well() {
         assert_eq!(si(12.0), "12");
-        assert_eq!(si(12_345.0), "12.3 k");
+        assert_eq!(si(12_345.0), "12,345");
+        assert_eq!(si(-2.0), "-2");
+        assert_eq!(si(2_500_000.0), "2.500 M");
         assert_eq!(bytes(1_500_000.0), "1.50 MB");
         assert_eq!(pad(3.0, 3.0, 0.1), (1.5, 4.5));
         assert_eq!(pad(f64::NAN, 1.0, 0.1), (-0.1, 1.1));

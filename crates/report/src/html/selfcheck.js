@@ -2,10 +2,16 @@
 // visible SVG, as attributes on <body> (read back from Chromium's --dump-dom).
 (function () {
   var body = document.body, errors = [];
-  window.addEventListener('error', function (e) {
-    errors.push(String(e.message || e.type));
+  function record(text) {
+    errors.push(text);
     body.setAttribute('data-errors', errors.join(' | '));
-  });
+  }
+  window.addEventListener('error', function (e) { record(String(e.message || e.type)); });
+  var consoleError = console.error;
+  console.error = function () {
+    record('console.error: ' + Array.prototype.join.call(arguments, ' '));
+    return consoleError.apply(console, arguments);
+  };
   function check() {
     var ok = [], bad = [];
     var figures = document.querySelectorAll('figure.chart');
