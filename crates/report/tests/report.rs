@@ -43,7 +43,9 @@ const ALL: [&str; 10] = [
 #[test]
 fn fixture_report_has_every_chart_as_svg_png_and_inline() {
     let (_keep, dir) = out_dir("fixture");
+    let started = std::time::Instant::now();
     let files = write_report(&dir, &fixture()).expect("the report is written");
+    eprintln!("fixture report written in {:?}", started.elapsed());
     let names: Vec<&str> = files.charts.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ALL);
     assert!(files.omitted.is_empty(), "{:?}", files.omitted);

@@ -14,10 +14,13 @@ pub(crate) enum Colouring {
     Label,
 }
 
+/// Legend text, colour, points.
+type Group = (String, RGBColor, Vec<(f64, f64)>);
+
 pub(crate) struct Scatter {
     title: &'static str,
-    /// Groups drawn in order (later ones on top): legend text, colour, points.
-    groups: Vec<(String, RGBColor, Vec<(f64, f64)>)>,
+    /// Groups drawn in order (later ones on top).
+    groups: Vec<Group>,
     x_desc: String,
     y_desc: String,
     x: (f64, f64),

@@ -66,12 +66,15 @@ pub fn label_area(labels: &[String]) -> u32 {
 /// 1234567 → `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
+    let (head, tail) = digits.split_at(digits.len() % 3);
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+    out.push_str(head);
+    // The digits are ASCII, so every 3-byte chunk is whole characters.
+    for group in tail.as_bytes().chunks(3) {
+        if !out.is_empty() {
             out.push(',');
         }
-        out.push(ch);
+        out.extend(group.iter().map(|&b| b as char));
     }
     out
 }

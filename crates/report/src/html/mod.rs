@@ -63,7 +63,7 @@ impl Page<'_> {
     /// A chart's figure with its inline SVG and caption, or a note saying why it is missing.
     pub fn figure(&mut self, name: &str) {
         if let Some(c) = self.charts.get(name) {
-            let _ = write!(self.out, "<figure class=\"chart\" data-chart=\"{}\">\n", escape(name));
+            let _ = writeln!(self.out, "<figure class=\"chart\" data-chart=\"{}\">", escape(name));
             // Inline SVG lives in the HTML namespace's <svg> element; the XML namespace URL is
             // dropped so the page holds no address at all.
             self.out.push_str(&c.svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1));
