@@ -62,9 +62,15 @@ fn fixture_report_has_every_chart_as_svg_png_and_inline() {
     assert!(!html.contains("http://") && !html.contains("https://"), "the page must not reach the network");
 }
 
+/// The browser test's report and screenshot stay in Cargo's target tmp folder (for CI to keep as an
+/// artifact), unless NETANOM_REPORT_KEEP names another place.
 #[test]
 fn fixture_report_opens_in_chromium() {
-    let (_keep, dir) = out_dir("browser");
+    let dir = match std::env::var_os("NETANOM_REPORT_KEEP") {
+        Some(d) => PathBuf::from(d).join("browser"),
+        None => PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("netanom-report-fixture"),
+    };
+    std::fs::create_dir_all(&dir).expect("the report folder can be made");
     let files = write_report(&dir, &fixture()).expect("the report is written");
     let shot = dir.join("screenshot.png");
     match browser::check(&files.html, &shot) {
@@ -74,6 +80,7 @@ fn fixture_report_opens_in_chromium() {
             assert!(check.console_errors.is_empty(), "console errors: {:?}", check.console_errors);
             let png = std::fs::read(&check.screenshot).expect("the screenshot is written");
             assert!(png.len() > 10_000, "the screenshot is suspiciously small");
+            eprintln!("report and screenshot kept in {}", dir.display());
         }
         Err(browser::BrowserError::NotInstalled(why)) if std::env::var("CI_REQUIRE_BROWSER").as_deref() != Ok("1") => {
             eprintln!("skipping the browser check: {why}");
