@@ -117,7 +117,7 @@ impl Figure for Bars {
         let mut chart = ChartBuilder::on(root)
             .caption(self.title.as_str(), style::title())
             .margin(16)
-            .x_label_area_size(44)
+            .x_label_area_size(56)
             .y_label_area_size(style::label_area(&labels))
             // Row bands centred on whole numbers (plotters' segmented axis breaks for a single row).
             .build_cartesian_2d(0.0..xmax, -0.5..n as f64 - 0.5)

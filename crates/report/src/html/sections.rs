@@ -37,9 +37,11 @@ fn headline(p: &mut Page, s: &Summary) {
         ));
     }
     p.raw("</p>\n</header>\n<section class=\"headline\">\n<div class=\"tiles\">\n");
+    // Without flow rows a share means nothing; a dash says so better than 0 % or 100 %.
+    let share = |v: f64| if s.flows == 0 { "–".to_string() } else { percent(v) };
     let tiles = [
-        ("normal", percent(s.normal_share), "of flow rows normal"),
-        ("bad", percent(s.malicious_share), "of flow rows anomalous"),
+        ("normal", share(s.normal_share), "of flow rows normal"),
+        ("bad", share(s.malicious_share), "of flow rows anomalous"),
         ("", thousands(s.packets), "packets"),
         ("", thousands(s.flows), "flow rows"),
         ("bad", thousands(s.anomalous_flows), "anomalous flow rows"),
@@ -326,7 +328,7 @@ fn input(p: &mut Page, s: &Summary) {
     let skipped: Vec<Vec<String>> =
         s.skipped.iter().filter(|c| c.count > 0).map(|c| vec![c.name.clone(), thousands(c.count)]).collect();
     if skipped.is_empty() {
-        p.raw("<p>Every packet was turned into flows.</p>\n");
+        p.raw("<p>No packet was skipped.</p>\n");
     } else {
         p.el("h3", "Packets not turned into flows");
         p.table("skipped-packets", &["reason", "#packets"], &skipped);
