@@ -58,6 +58,7 @@ pub(crate) fn summary(cfg: &BaselineConfig, alerts: &[Alert], series: u64, feed:
                 start_s: first as f64 * interval_s,
                 observed,
                 forecast,
+                forecast_floor: cfg.forecast_floor(measure),
                 alerts,
                 max_ratio: p.max_ratio,
             }

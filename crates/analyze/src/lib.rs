@@ -251,7 +251,8 @@ pub fn analyze(job: &AnalyzeJob, on: &mut dyn FnMut(Event)) -> Result<Analysis, 
     let t = Instant::now();
     summary.timings_s = timings.clone();
     let written = netanom_report::write_report(out, &summary).map_err(|e| AnalyzeError::Report(e.to_string()))?;
-    files.extend(written.paths());
+    files.extend(written.charts.iter().flat_map(|c| [c.svg.clone(), c.png.clone()]));
+    files.push(written.html);
     stage("report", on, t, &mut timings);
     summary.timings_s = timings;
     let summary_path = out.join("summary.json");

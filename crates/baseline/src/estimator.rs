@@ -51,6 +51,18 @@ pub struct BaselineConfig {
     pub update_quiet_series: bool,
 }
 
+impl BaselineConfig {
+    /// The least forecast a measure's alert ratio divides by: `min_forecast` flows, or as many
+    /// flows' worth of packets or bytes.
+    pub fn forecast_floor(&self, m: Measure) -> f64 {
+        match m {
+            Measure::Packets => self.min_forecast * self.packets_per_flow,
+            Measure::Bytes => self.min_forecast * self.bytes_per_flow,
+            _ => self.min_forecast,
+        }
+    }
+}
+
 impl Default for BaselineConfig {
     fn default() -> BaselineConfig {
         BaselineConfig {
@@ -190,8 +202,7 @@ impl Baseline {
     pub fn new(cfg: BaselineConfig) -> Baseline {
         let interval_ns = cfg.interval_ns.max(1);
         let season = Season::new(cfg.season_ns / interval_ns, cfg.season_slots);
-        let m = cfg.min_forecast as f32;
-        let floors = [m, m * cfg.packets_per_flow as f32, m * cfg.bytes_per_flow as f32, m, m, m];
+        let floors = Measure::ALL.map(|m| cfg.forecast_floor(m) as f32);
         let idle_intervals = (cfg.idle_ns / interval_ns).max(1);
         let eager = cfg.update_quiet_series || cfg.threshold < 1.0;
         // Covers any gap a series can have without being dropped: its idle time and the hold.

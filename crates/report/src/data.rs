@@ -238,6 +238,11 @@ pub struct SeriesHistory {
     /// One value per interval from `start_s`; `forecast` is `None` before the model has one.
     pub observed: Vec<f64>,
     pub forecast: Vec<Option<f64>>,
+    /// The least forecast the alert ratio divides by for this measure (`min_forecast` times the
+    /// measure's unit: flows, packets or bytes per flow); the chart's alert band starts from
+    /// `max(forecast, forecast_floor)`. 0 when unknown.
+    #[serde(default)]
+    pub forecast_floor: f64,
     /// Intervals (indices) that alerted.
     pub alerts: Vec<u32>,
     pub max_ratio: f64,
