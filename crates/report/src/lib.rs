@@ -58,6 +58,18 @@ pub fn write_report(dir: &Path, s: &Summary) -> Result<ReportFiles, ReportError>
         write(&png, &c.png)?;
         files.push(ChartFiles { name: c.name.clone(), svg, png });
     }
+    // A chart this summary has no data for must not survive from an earlier report in the folder.
+    for name in charts::NAMES.iter().filter(|n| drawn.get(n).is_none()) {
+        for ext in ["svg", "png"] {
+            let old = chart_dir.join(format!("{name}.{ext}"));
+            match std::fs::remove_file(&old) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(ReportError::Write { path: old, source: e })
+                }
+                _ => {}
+            }
+        }
+    }
     let html = dir.join("report.html");
     write(&html, html::page(s, &drawn).as_bytes())?;
     Ok(ReportFiles { html, charts: files, omitted: drawn.omitted })

@@ -27,18 +27,7 @@ fn out_dir(name: &str) -> (Option<tempfile::TempDir>, PathBuf) {
     }
 }
 
-const ALL: [&str; 10] = [
-    "error_rate_vs_k",
-    "clusters_by_cluster",
-    "clusters_by_label",
-    "rules",
-    "timeline",
-    "top_talkers",
-    "top_offenders",
-    "baseline_1",
-    "baseline_2",
-    "baseline_3",
-];
+const ALL: [&str; 10] = netanom_report::charts::NAMES;
 
 #[test]
 fn fixture_report_has_every_chart_as_svg_png_and_inline() {
@@ -132,8 +121,12 @@ fn hostile_strings_are_escaped_everywhere_on_the_page() {
 #[test]
 fn a_summary_without_results_writes_a_page_that_says_why() {
     let (_keep, dir) = out_dir("empty");
+    // Charts of an earlier report in the same folder go away.
+    write_report(&dir, &fixture()).expect("the first report is written");
     let files = write_report(&dir, &Summary::default()).expect("the report is written");
     assert!(files.charts.is_empty());
+    let left = std::fs::read_dir(dir.join("charts")).expect("charts/ exists").count();
+    assert_eq!(left, 0, "stale charts are left in charts/");
     let html = std::fs::read_to_string(&files.html).expect("report.html written");
     assert!(!html.contains("<figure"));
     // Each missing chart's reason is on the page (as a chart note or as its stage's note).

@@ -8,7 +8,7 @@ use super::style::{self, ANOMALOUS, GRID, INK, NORMAL};
 use super::{err, time, Figure, Plan};
 use crate::data::{SeriesHistory, Stage, Summary};
 
-/// Most series drawn; the page's table lists every alerting one given.
+/// Most series drawn (`charts::NAMES` has as many); the page's table lists every one given.
 const MAX_CHARTS: usize = 3;
 const FORECAST: RGBColor = RGBColor(0x54, 0xa2, 0x4b);
 

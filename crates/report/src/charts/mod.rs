@@ -76,6 +76,20 @@ pub(crate) trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 }
 
+/// Every name a chart can have, in page order.
+pub const NAMES: [&str; 10] = [
+    "error_rate_vs_k",
+    "clusters_by_cluster",
+    "clusters_by_label",
+    "rules",
+    "timeline",
+    "top_talkers",
+    "top_offenders",
+    "baseline_1",
+    "baseline_2",
+    "baseline_3",
+];
+
 /// Draws every chart the summary has data for.
 pub fn build(s: &Summary) -> Result<Charts, ChartError> {
     let mut out = Charts::default();
