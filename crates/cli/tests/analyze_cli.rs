@@ -77,6 +77,50 @@ fn bundled_sample_against_its_ground_truth() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The report of the bundled sample in headless Chromium, as a reader would open it: every chart
+/// drawn and non-empty, no console errors. The report and its screenshot stay in Cargo's target
+/// tmp folder (`analyze-report/`) as a CI artifact. Without Chromium the test says it skips,
+/// unless CI_REQUIRE_BROWSER=1 (set by .ci/run).
+#[test]
+fn report_opens_in_a_browser_with_every_chart() {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("analyze-report");
+    let _ = std::fs::remove_dir_all(&out);
+    let o = run(&["analyze", "-q", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let charts: Vec<String> = std::fs::read_dir(out.join("charts"))
+        .expect("charts folder")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok()?.strip_suffix(".svg").map(String::from))
+        .collect();
+    for name in [
+        "error_rate_vs_k",
+        "clusters_by_cluster",
+        "clusters_by_label",
+        "rules",
+        "timeline",
+        "top_talkers",
+        "top_offenders",
+    ] {
+        assert!(charts.iter().any(|c| c == name), "chart {name} missing: {charts:?}");
+        assert!(out.join("charts").join(format!("{name}.png")).metadata().unwrap().len() > 1000);
+    }
+    let shot = out.join("screenshot.png");
+    match netanom_report::browser::check(&out.join("report.html"), &shot) {
+        Ok(c) => {
+            assert_eq!(c.charts, charts.len(), "every chart file is on the page");
+            assert!(c.empty.is_empty(), "empty charts: {:?}", c.empty);
+            assert!(c.console_errors.is_empty(), "console errors: {:?}", c.console_errors);
+            assert!(shot.metadata().map(|m| m.len()).unwrap_or(0) > 10_000, "screenshot written");
+            eprintln!("report and screenshot kept in {}", out.display());
+        }
+        Err(netanom_report::browser::BrowserError::NotInstalled(why))
+            if std::env::var("CI_REQUIRE_BROWSER").as_deref() != Ok("1") =>
+        {
+            eprintln!("skipping the browser check: {why}");
+        }
+        Err(e) => panic!("browser check: {e}"),
+    }
+}
+
 #[test]
 fn too_few_flows_for_knn_still_gives_a_report() {
     let dir = scratch("analyze-small");
