@@ -74,8 +74,9 @@ fn features() -> FeatureOptions {
     }
 }
 
-/// Reads the flow table written by the flow stage and runs the model stages into `out`.
-pub(crate) fn learn(flows: &Path, out: &Path, o: &LearnOptions) -> Learnt {
+/// Reads the flow table written by the flow stage (`rows` data rows) and runs the model stages
+/// into `out`.
+pub(crate) fn learn(flows: &Path, rows: usize, out: &Path, o: &LearnOptions) -> Learnt {
     let mut timings = Vec::new();
     let mut t = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, f64)>| {
@@ -89,13 +90,13 @@ pub(crate) fn learn(flows: &Path, out: &Path, o: &LearnOptions) -> Learnt {
         .map(|c| c.name.to_string())
         .collect();
     keep_text.push(LABEL.into());
-    let load = LoadOptions { keep_text, ..LoadOptions::default() };
+    // Only the sampled rows are parsed: reading the whole table back would cost more than the models.
+    let load = LoadOptions { keep_text, rows: sample(rows, o.max_rows, o.seed), ..LoadOptions::default() };
     let table = match netanom_ml::read_table(flows, &load) {
-        Ok(t) => t,
+        Ok(t) => Arc::new(t),
         Err(e) => return Learnt::skipped(format!("cannot read the flow table back: {e}")),
     };
-    let available = table.n_rows();
-    let table = Arc::new(sample(table, o.max_rows, o.seed));
+    let available = rows;
     lap("read back", &mut timings);
     let (knn, model) = match &o.model {
         Some(m) => (
@@ -121,15 +122,16 @@ impl Learnt {
     }
 }
 
-/// At most `max` rows, drawn without replacement from a seeded permutation, in table order.
-fn sample(t: Table, max: usize, seed: u32) -> Table {
-    if t.n_rows() <= max {
-        return t;
+/// At most `max` of `n` rows, drawn without replacement from a seeded permutation, in table
+/// order; `None`: all of them.
+fn sample(n: usize, max: usize, seed: u32) -> Option<Vec<usize>> {
+    if n <= max {
+        return None;
     }
-    let mut rows: Vec<usize> = RandomState::new(seed).permutation(t.n_rows());
+    let mut rows: Vec<usize> = RandomState::new(seed).permutation(n);
     rows.truncate(max);
     rows.sort_unstable();
-    t.select_rows(&rows)
+    Some(rows)
 }
 
 fn input(t: &Arc<Table>, flows_name: &str) -> Input {

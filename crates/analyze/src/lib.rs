@@ -231,7 +231,7 @@ pub fn analyze(job: &AnalyzeJob, on: &mut dyn FnMut(Event)) -> Result<Analysis, 
     let learnt = if tally.rows == 0 {
         learn::Learnt::skipped("no flows".to_string())
     } else {
-        learn::learn(&flows_txt, out, &job.learn)
+        learn::learn(&flows_txt, tally.rows as usize, out, &job.learn)
     };
     for &(name, s) in &learnt.timings {
         on(Event::Done(name, s));

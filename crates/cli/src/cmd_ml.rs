@@ -33,7 +33,12 @@ impl ReadArgs {
         if !self.extra_names.is_empty() {
             names.get_or_insert_with(Vec::new).extend(self.extra_names.iter().cloned());
         }
-        Ok(LoadOptions { no_header: self.no_header, names, skip_bad_rows: self.skip_bad_rows, keep_text: Vec::new() })
+        Ok(LoadOptions {
+            no_header: self.no_header,
+            names,
+            skip_bad_rows: self.skip_bad_rows,
+            ..LoadOptions::default()
+        })
     }
 }
 

@@ -31,6 +31,9 @@ pub struct LoadOptions {
     pub skip_bad_rows: bool,
     /// Columns always kept as text (the label).
     pub keep_text: Vec<String>,
+    /// Read only these data rows (0-based, ascending; a sample of a large table): the others are
+    /// not parsed at all.
+    pub rows: Option<Vec<usize>>,
 }
 
 /// A numeric column: missing cells are `NaN`, infinite cells ±∞.
@@ -166,7 +169,11 @@ pub fn read_table(path: &Path, opts: &LoadOptions) -> Result<Table> {
     let bytes = std::fs::read(path).map_err(|e| MlError::Io { path: path.to_path_buf(), source: e })?;
     let source = path.display().to_string();
     if bytes.starts_with(b"PAR1") {
-        return crate::parquet_io::read_parquet(path, opts);
+        let t = crate::parquet_io::read_parquet(path, opts)?;
+        return Ok(match &opts.rows {
+            Some(keep) => t.select_rows(&keep.iter().copied().filter(|&r| r < t.n_rows()).collect::<Vec<_>>()),
+            None => t,
+        });
     }
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
         use std::io::Read;
@@ -225,6 +232,9 @@ pub fn parse_text(source: &str, text: &str, opts: &LoadOptions) -> Result<Table>
             }
         }
         data.push((i + 1, line));
+    }
+    if let Some(keep) = &opts.rows {
+        data = keep.iter().filter_map(|&r| data.get(r).copied()).collect();
     }
     let delim = delim.unwrap_or(b',');
     let n_cols = match (&header, data.first()) {
