@@ -23,7 +23,12 @@ impl Default for LiveOptions {
 
 /// An interface being captured.
 pub struct LiveSource {
+    /// Non-blocking, waited on with poll(2): a blocking read with a timeout can block for good in
+    /// libpcap's immediate mode on a quiet link, and the clock must move on.
     cap: pcap::Capture<pcap::Active>,
+    /// The last read returned a packet: read again before waiting.
+    maybe_more: bool,
+    buf: Vec<u8>,
     name: String,
     linktype: u32,
     frames: u64,
@@ -74,7 +79,16 @@ impl LiveSource {
             cap.filter(f, true).map_err(|e| err(format!("bad --filter '{f}': {e} (tcpdump's filter syntax)")))?;
         }
         let linktype = cap.get_datalink().0 as u32;
-        Ok(LiveSource { cap, name: iface.to_string(), linktype, frames: 0, stats: SourceStats::default() })
+        let cap = cap.setnonblock().map_err(|e| err(format!("cannot capture on '{iface}': {e}")))?;
+        Ok(LiveSource {
+            cap,
+            maybe_more: false,
+            buf: Vec::with_capacity(65536),
+            name: iface.to_string(),
+            linktype,
+            frames: 0,
+            stats: SourceStats::default(),
+        })
     }
 
     fn refresh_stats(&mut self) {
@@ -88,15 +102,29 @@ impl LiveSource {
 
 impl PacketSource for LiveSource {
     fn next(&mut self) -> Result<Next<'_>, SourceError> {
-        match self.cap.next_packet() {
+        if !self.maybe_more {
+            use std::os::unix::io::AsRawFd;
+            let mut fd = libc::pollfd { fd: self.cap.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd; an interrupted or failed poll only means "read and see".
+            unsafe { libc::poll(&mut fd, 1, POLL.as_millis() as libc::c_int) };
+        }
+        let got = match self.cap.next_packet() {
             Ok(p) => {
-                self.frames += 1;
+                self.buf.clear();
+                self.buf.extend_from_slice(p.data);
                 let ts = p.header.ts;
-                let ts_ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000) + (ts.tv_usec as u64) * 1000;
-                Ok(Next::Frame(Frame { ts_ns, linktype: self.linktype, data: p.data, orig_len: p.header.len }))
+                Some(((ts.tv_sec as u64).saturating_mul(1_000_000_000) + (ts.tv_usec as u64) * 1000, p.header.len))
             }
-            Err(pcap::Error::TimeoutExpired) => Ok(Next::Idle),
-            Err(e) => Err(SourceError::Live(format!("capture on '{}' failed: {e}", self.name))),
+            Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => None,
+            Err(e) => return Err(SourceError::Live(format!("capture on '{}' failed: {e}", self.name))),
+        };
+        self.maybe_more = got.is_some();
+        match got {
+            Some((ts_ns, len)) => {
+                self.frames += 1;
+                Ok(Next::Frame(Frame { ts_ns, linktype: self.linktype, data: &self.buf, orig_len: len }))
+            }
+            None => Ok(Next::Idle),
         }
     }
 
