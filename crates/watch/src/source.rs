@@ -76,9 +76,14 @@ pub struct ReplaySource {
     path: PathBuf,
     reader: CaptureReader,
     speed: f64,
-    /// The frame read but not yet due.
+    /// The next frame, read ahead (in `ahead`) so that the replay clock never passes it: flows
+    /// end on the clock exactly as they would on the packets.
     held: Option<(u64, u32, u32)>,
+    ahead: Vec<u8>,
+    /// The frame handed out last.
     buf: Vec<u8>,
+    /// A read error met while reading ahead, returned by the next call.
+    error: Option<SourceError>,
     /// Capture time of the first frame and the wall instant it was handed out.
     origin: Option<(u64, Instant)>,
     /// Latest capture time handed out: the replay clock never runs behind it.
@@ -99,7 +104,9 @@ impl ReplaySource {
             reader,
             speed,
             held: None,
+            ahead: Vec::new(),
             buf: Vec::new(),
+            error: None,
             origin: None,
             latest_ns: 0,
             frames: 0,
@@ -121,8 +128,8 @@ impl ReplaySource {
         while self.held.is_none() && !self.done {
             match self.reader.next_event() {
                 Ok(Some(ReadEvent::Packet(p))) => {
-                    self.buf.clear();
-                    self.buf.extend_from_slice(p.data);
+                    self.ahead.clear();
+                    self.ahead.extend_from_slice(p.data);
                     self.held = Some((p.ts_ns, p.linktype, p.orig_len));
                 }
                 Ok(Some(ReadEvent::Damaged(_))) => self.damaged += 1,
@@ -140,6 +147,9 @@ impl ReplaySource {
 
 impl PacketSource for ReplaySource {
     fn next(&mut self) -> Result<Next<'_>, SourceError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
         self.read_ahead()?;
         let Some((ts, lt, len)) = self.held else { return Ok(Next::End) };
         if self.origin.is_none() {
@@ -158,6 +168,10 @@ impl PacketSource for ReplaySource {
         self.held = None;
         self.frames += 1;
         self.latest_ns = self.latest_ns.max(ts);
+        std::mem::swap(&mut self.buf, &mut self.ahead);
+        if let Err(e) = self.read_ahead() {
+            self.error = Some(e);
+        }
         Ok(Next::Frame(Frame { ts_ns: ts, linktype: lt, data: &self.buf, orig_len: len }))
     }
 
@@ -165,7 +179,13 @@ impl PacketSource for ReplaySource {
         match self.origin {
             Some((t0, w0)) if self.speed > 0.0 => {
                 let replayed = (w0.elapsed().as_secs_f64() * self.speed * 1e9) as u64;
-                t0.saturating_add(replayed).max(self.latest_ns)
+                let clock = t0.saturating_add(replayed);
+                // Behind schedule, the clock must wait for the packets still to come.
+                let clock = match self.held {
+                    Some((next, _, _)) => clock.min(next),
+                    None => clock,
+                };
+                clock.max(self.latest_ns)
             }
             _ => self.latest_ns,
         }
