@@ -85,7 +85,7 @@ pub struct BaselineArgs {
     pub flows_only: bool,
 }
 
-fn parse_duration_or_zero(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_duration_or_zero(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let (num, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
     let mult = match unit {
@@ -103,7 +103,7 @@ fn parse_duration_or_zero(s: &str) -> Result<u64, String> {
     Ok((v * mult).round() as u64)
 }
 
-pub fn parse_duration(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<u64, String> {
     match parse_duration_or_zero(s)? {
         0 => Err(format!("`{s}` must be longer than zero")),
         v => Ok(v),

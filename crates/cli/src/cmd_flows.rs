@@ -79,11 +79,11 @@ pub struct FlowsArgs {
     pub quiet: bool,
 }
 
-fn parse_format(s: &str) -> Result<Format, String> {
+pub(crate) fn parse_format(s: &str) -> Result<Format, String> {
     Format::parse(s).ok_or_else(|| format!("unknown format `{s}` (use t2, csv, jsonl or parquet)"))
 }
 
-pub fn seconds(name: &str, v: f64) -> Result<u64, String> {
+pub(crate) fn seconds(name: &str, v: f64) -> Result<u64, String> {
     if v.is_finite() && v > 0.0 && v < 1e9 {
         Ok((v * 1e9).round() as u64)
     } else {

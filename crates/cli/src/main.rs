@@ -8,6 +8,7 @@ mod cmd_analyze;
 mod cmd_baseline;
 mod cmd_flows;
 mod cmd_ml;
+mod cmd_watch;
 mod progress;
 mod sample;
 
@@ -33,6 +34,8 @@ enum Command {
     Predict(cmd_ml::PredictArgs),
     /// Forecast traffic per host and alert when an interval strays from its forecast.
     Baseline(cmd_baseline::BaselineArgs),
+    /// Capture live (or replay a capture in real time) and alert as flows end.
+    Watch(cmd_watch::WatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Kmeans(a) => cmd_ml::run_kmeans(a),
         Command::Predict(a) => cmd_ml::run_predict(a),
         Command::Baseline(a) => cmd_baseline::run(a),
+        Command::Watch(a) => cmd_watch::run(a),
     };
     match result {
         Ok(code) => code,

@@ -240,6 +240,16 @@ impl Labeller {
         !self.fired.is_empty()
     }
 
+    /// The rules that fired on the last row labelled, in rule order.
+    pub fn fired_rules(&self) -> impl Iterator<Item = &Rule> + '_ {
+        self.fired.iter().filter_map(|i| self.compiled.rules().get(i))
+    }
+
+    /// The `anomalyRules` text of the last row labelled (`-` if none fired).
+    pub fn fired_names(&self) -> &str {
+        &self.names
+    }
+
     /// Writes the label columns of the last row labelled.
     pub fn write(&self, w: &mut dyn ValueSink) {
         for v in self.aggregates {

@@ -11,6 +11,7 @@
 //! eprintln!("{}", report.to_text());
 //! ```
 
+mod feed;
 mod inputs;
 pub mod labels;
 pub mod observe;
@@ -18,6 +19,7 @@ mod report;
 mod run;
 mod sharded;
 
+pub use feed::PacketFeed;
 pub use inputs::{expand_inputs, Input};
 pub use report::{FileReport, RunReport};
 pub use run::{run_flows, EngineError, FlowJob, Progress};

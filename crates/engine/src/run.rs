@@ -8,10 +8,11 @@ use std::sync::atomic::Ordering;
 
 use netanom_flow::features::conn_stat::ConnStage;
 use netanom_flow::{Ending, FlowMeter, FlowRecord, FlowSink, MeterConfig};
-use netanom_wire::{dissect, flowstat, PacketInfo};
+use netanom_wire::PacketInfo;
 
+use crate::feed::PacketFeed;
 use crate::inputs::{expand_inputs, Expanded, Input};
-use crate::report::{link_type_name, FileReport, RunReport, MAX_DAMAGE_EXAMPLES};
+use crate::report::{FileReport, RunReport, MAX_DAMAGE_EXAMPLES};
 use crate::sharded::with_shards;
 
 /// What to read and how to build flows.
@@ -59,8 +60,6 @@ pub struct Progress {
 /// How often (in packets) the progress callback and the sink's state are looked at.
 const CHECK_EVERY: u64 = 1 << 16;
 
-const SNAPPED: u64 = flowstat::SNAP_L2 | flowstat::SNAP_L3_LEN | flowstat::SNAP_L3_HDR | flowstat::SNAP_L4_HDR;
-
 /// Reads every input of `job` into one flow table (flows continue across files, as with
 /// Tranalyzer2's `-R`), hands ended flows to `sink` in termination order, and returns the report.
 ///
@@ -77,7 +76,7 @@ pub fn run_flows(
     let start = Instant::now();
     let inputs = expand_inputs(&job.inputs)?;
     let mut report = RunReport::default();
-    let mut state = LoopState { observer: job.observer.clone(), ..LoopState::default() };
+    let mut state = PacketFeed::new(job.observer.clone());
     let (conversations, rows, counters);
     if job.threads <= 1 {
         let mut meter = FlowMeter::new(job.meter.clone());
@@ -117,14 +116,7 @@ pub fn run_flows(
         (conversations, rows, counters) = (counting.conversations, counting.rows, c);
     }
 
-    report.packets = state.packets;
-    report.captured_bytes = state.captured_bytes;
-    report.wire_bytes = state.wire_bytes;
-    report.packets_snapped = state.snapped;
-    report.link_types = state.link_types.iter().map(|&(lt, n)| (link_type_name(lt), n)).collect();
-    for (reason, n) in &state.skipped {
-        *report.skipped.entry(reason.to_string()).or_default() += n;
-    }
+    state.fill_report(&mut report);
     for f in &report.files {
         for (k, n) in &f.damaged {
             *report.damaged.entry(k.clone()).or_default() += n;
@@ -136,50 +128,6 @@ pub fn run_flows(
     report.elapsed_s = start.elapsed().as_secs_f64();
     report.packets_per_s = if report.elapsed_s > 0.0 { report.packets as f64 / report.elapsed_s } else { 0.0 };
     Ok(report)
-}
-
-/// Totals kept across files by the packet loop.
-#[derive(Default)]
-struct LoopState {
-    packets: u64,
-    captured_bytes: u64,
-    wire_bytes: u64,
-    snapped: u64,
-    /// (link type, packets): a handful of entries, searched linearly from the last one used.
-    link_types: Vec<(u32, u64)>,
-    skipped: Vec<(&'static str, u64)>,
-    info: PacketInfo,
-    observer: Option<crate::observe::SharedObserver>,
-    /// Packets handed to the flow table so far: the next one's sequence number (`Ending::end_seq`).
-    fed: u64,
-}
-
-impl LoopState {
-    #[inline]
-    fn count_link_type(&mut self, lt: u32) {
-        if let Some(last) = self.link_types.last_mut() {
-            if last.0 == lt {
-                last.1 += 1;
-                return;
-            }
-        }
-        match self.link_types.iter().position(|&(l, _)| l == lt) {
-            Some(i) => {
-                self.link_types[i].1 += 1;
-                // Keep the one in use last, so the common case is one comparison.
-                let n = self.link_types.len();
-                self.link_types.swap(i, n - 1);
-            }
-            None => self.link_types.push((lt, 1)),
-        }
-    }
-
-    fn count_skip(&mut self, why: &'static str) {
-        match self.skipped.iter_mut().find(|(w, _)| *w == why) {
-            Some((_, n)) => *n += 1,
-            None => self.skipped.push((why, 1)),
-        }
-    }
 }
 
 struct CountingSink<'a> {
@@ -231,7 +179,7 @@ fn read_one(
     mmap: bool,
     (file_index, files): (usize, usize),
     feed: &mut dyn FnMut(u64, &PacketInfo) -> bool,
-    st: &mut LoopState,
+    st: &mut PacketFeed,
     progress: &mut dyn FnMut(&Progress),
 ) -> FileReport {
     let mut fr = FileReport { name: e.input.name(), ..FileReport::default() };
@@ -260,29 +208,8 @@ fn read_one(
         };
         match ev {
             ReadEvent::Packet(p) => {
-                st.packets += 1;
-                st.captured_bytes += p.data.len() as u64;
-                st.wire_bytes += p.orig_len as u64;
-                st.count_link_type(p.linktype);
-                match dissect(p.linktype, p.data, p.orig_len, &mut st.info) {
-                    Ok(()) => {
-                        if st.info.flow_stat & SNAPPED != 0 {
-                            st.snapped += 1;
-                        }
-                        let seq = st.fed;
-                        st.fed += 1;
-                        if let Some(o) = &st.observer {
-                            if crate::observe::Observer::wants(&st.info) {
-                                // A poisoned lock only means another thread panicked; keep going.
-                                let mut o = o.lock().unwrap_or_else(|e| e.into_inner());
-                                o.packet_at(seq, p.ts_ns, &mut st.info);
-                            }
-                        }
-                        if feed(p.ts_ns, &st.info) {
-                            stopped = true;
-                        }
-                    }
-                    Err(why) => st.count_skip(why.as_str()),
+                if st.packet(p.ts_ns, p.linktype, p.data, p.orig_len, feed) {
+                    stopped = true;
                 }
                 if st.packets >= next_check {
                     next_check = st.packets + CHECK_EVERY;
