@@ -152,8 +152,8 @@ fn neg2_dot_block_t(at: &Matrix, a0: usize, m: usize, bt: &Matrix, b0: usize, n:
     }
 }
 
-/// The transpose of `x`.
-fn transpose(x: &Matrix) -> Matrix {
+/// The transpose of `x` (the GEMM blocks read the training rows column-wise).
+pub(crate) fn transpose(x: &Matrix) -> Matrix {
     let mut t = Matrix::zeros(x.cols, x.rows);
     for r in 0..x.rows {
         for (j, &v) in x.row(r).iter().enumerate() {
@@ -222,14 +222,29 @@ pub fn kneighbors_range(
     k_max: usize,
     labels: Option<&[u32]>,
 ) -> Neighbours {
+    kneighbors_range_t(train, &transpose(train), train_sq, queries, k_min, k_max, labels)
+}
+
+/// [`kneighbors_range`] with the transpose of `train` at hand: a fitted model keeps it, so that
+/// scoring a few rows at a time (live flows) does not copy the whole training set each time.
+pub fn kneighbors_range_t(
+    train: &Matrix,
+    train_t: &Matrix,
+    train_sq: &[f64],
+    queries: &Matrix,
+    k_min: usize,
+    k_max: usize,
+    labels: Option<&[u32]>,
+) -> Neighbours {
     single_threaded_gemm();
+    assert!(train_t.rows == train.cols && train_t.cols == train.rows);
     let k = k_max;
     assert!(train.cols == queries.cols && train_sq.len() == train.rows && k <= train.rows && k_min <= k_max);
     let (first, group) = dedupe_rows(queries);
     let uniq = queries.take_rows(&first);
     let mut heaps: Vec<Heap> = (0..uniq.rows).map(|_| Heap::new(k)).collect();
     if k > 0 {
-        for_blocks(train, train_sq, &uniq, &mut heaps, |h, g, xn, ysq, t0| {
+        for_blocks(train_t, train_sq, &uniq, &mut heaps, |h, g, xn, ysq, t0| {
             select(g, xn, ysq, t0, &mut h.vals, &mut h.ids)
         });
     }
@@ -259,7 +274,7 @@ pub fn kneighbors_range(
             .iter()
             .map(|(_, ks)| Multi { main: Heap::new(k), extra: ks.iter().map(|&kk| Heap::new(kk)).collect() })
             .collect();
-        for_blocks(train, train_sq, &sub, &mut multi, multi_scan);
+        for_blocks(train_t, train_sq, &sub, &mut multi, multi_scan);
         for ((gi, ks), m) in tied.iter().zip(multi) {
             for (&kk, h) in ks.iter().zip(&m.extra) {
                 let (i, d) = h.sorted();
@@ -288,13 +303,13 @@ fn tie_matters(d: &[f64], ids: &[u32], k: usize, labels: Option<&[u32]>) -> bool
 
 /// Run the blocked kernel: every query's state sees every training row, in index order.
 fn for_blocks<S: Send>(
-    train: &Matrix,
+    train_t: &Matrix,
     train_sq: &[f64],
     queries: &Matrix,
     states: &mut [S],
     visit: impl Fn(&mut S, &[f64], f64, &[f64], u32) + Sync,
 ) {
-    let n = train.rows;
+    let n = train_t.cols;
     let m = queries.rows;
     if n == 0 || m == 0 {
         return;
@@ -303,7 +318,7 @@ fn for_blocks<S: Send>(
     let threads = rayon::current_num_threads().max(1);
     let qb = m.div_ceil(4 * threads).clamp(8, QUERY_BLOCK);
     let tb = TRAIN_BLOCK.min(n);
-    let (train_t, queries_t) = (transpose(train), transpose(queries));
+    let queries_t = transpose(queries);
     states.par_chunks_mut(qb).enumerate().for_each_init(
         || vec![0.0f64; qb * tb],
         |g, (blk, st)| {
@@ -313,7 +328,7 @@ fn for_blocks<S: Send>(
             let mut t0 = 0;
             while t0 < n {
                 let tn = tb.min(n - t0);
-                neg2_dot_block_t(&queries_t, q0, rq, &train_t, t0, tn, g);
+                neg2_dot_block_t(&queries_t, q0, rq, train_t, t0, tn, g);
                 let ysq = &train_sq[t0..t0 + tn];
                 for (i, s) in st.iter_mut().enumerate() {
                     visit(s, &g[i * tn..(i + 1) * tn], qn[i], ysq, t0 as u32);

@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::distance::{kneighbors_range, Neighbours};
+use crate::distance::{kneighbors_range_t, Neighbours};
 use crate::error::{config, Result};
 use crate::matrix::Matrix;
 
@@ -90,6 +90,8 @@ pub struct KnnClassifier {
     pub x: Matrix,
     pub y: Vec<u32>,
     x_sq: Vec<f64>,
+    /// `x` transposed, made at the first search and kept (see `kneighbors_range_t`).
+    x_t: std::sync::OnceLock<Matrix>,
 }
 
 impl KnnClassifier {
@@ -108,7 +110,7 @@ impl KnnClassifier {
             return config(format!("k = {} is more than the {} training rows", params.k, x.rows));
         }
         let x_sq = crate::distance::row_sq_norms(&x);
-        Ok(KnnClassifier { params, n_classes, x, y, x_sq })
+        Ok(KnnClassifier { params, n_classes, x, y, x_sq, x_t: std::sync::OnceLock::new() })
     }
 
     /// The `k` nearest training rows of each query.
@@ -128,7 +130,8 @@ impl KnnClassifier {
         if q.cols != self.x.cols {
             return config(format!("queries have {} features, the model {}", q.cols, self.x.cols));
         }
-        Ok(kneighbors_range(&self.x, &self.x_sq, q, k_min, k, Some(&self.y)))
+        let x_t = self.x_t.get_or_init(|| crate::distance::transpose(&self.x));
+        Ok(kneighbors_range_t(&self.x, x_t, &self.x_sq, q, k_min, k, Some(&self.y)))
     }
 
     /// Predicted class index of each query.
