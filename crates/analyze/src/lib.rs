@@ -20,7 +20,6 @@ mod collect;
 mod hosts;
 mod learn;
 mod pca;
-mod time;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -192,7 +191,9 @@ pub fn analyze(job: &AnalyzeJob, on: &mut dyn FnMut(Event)) -> Result<Analysis, 
             command_line: job.command_line.clone(),
             netanom_version: env!("CARGO_PKG_VERSION").into(),
             tranalyzer2_version: netanom_flow::T2_VERSION.into(),
-            generated_at: time::now_rfc3339(),
+            generated_at: netanom_report::charts::time::rfc3339(
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
+            ),
         },
         packets: run.packets,
         bytes: run.captured_bytes,

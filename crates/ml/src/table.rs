@@ -84,30 +84,6 @@ impl Table {
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }
-    /// A table of the given rows, in the given order (a sample of a large table, say).
-    pub fn select_rows(&self, rows: &[usize]) -> Table {
-        let columns = self
-            .columns
-            .iter()
-            .map(|c| match c {
-                Column::Num(n) => {
-                    let values: Vec<f64> = rows.iter().map(|&r| n.values[r]).collect();
-                    let missing = values.iter().filter(|v| v.is_nan()).count();
-                    let infinite = values.iter().filter(|v| v.is_infinite()).count();
-                    Column::Num(NumColumn { values, missing, infinite })
-                }
-                Column::Text(t) => Column::Text(rows.iter().map(|&r| t[r].clone()).collect()),
-            })
-            .collect();
-        Table {
-            source: self.source.clone(),
-            names: self.names.clone(),
-            columns,
-            lines: rows.iter().map(|&r| self.lines[r]).collect(),
-            bad_rows_skipped: self.bad_rows_skipped,
-            bad_row_examples: self.bad_row_examples.clone(),
-        }
-    }
     /// The cells of a column as text (numbers formatted back), for labels.
     pub fn text_column(&self, idx: usize) -> Vec<String> {
         match &self.columns[idx] {
@@ -171,7 +147,7 @@ pub fn read_table(path: &Path, opts: &LoadOptions) -> Result<Table> {
     if bytes.starts_with(b"PAR1") {
         let t = crate::parquet_io::read_parquet(path, opts)?;
         return Ok(match &opts.rows {
-            Some(keep) => t.select_rows(&keep.iter().copied().filter(|&r| r < t.n_rows()).collect::<Vec<_>>()),
+            Some(keep) => t.take_rows(&keep.iter().copied().filter(|&r| r < t.n_rows()).collect::<Vec<_>>()),
             None => t,
         });
     }

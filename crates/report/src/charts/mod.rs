@@ -7,7 +7,7 @@ mod baseline;
 mod clusters;
 mod knn;
 mod style;
-pub(crate) mod time;
+pub mod time;
 
 pub(crate) use style::thousands;
 mod timeline;

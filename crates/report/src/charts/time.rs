@@ -21,6 +21,12 @@ fn split(unix_s: f64) -> (i64, u32, u32, u32, u32, f64) {
     (y, mo, d, (secs / 3600) as u32, (secs % 3600 / 60) as u32, (secs % 60) as f64 + (s - s.floor()))
 }
 
+/// `2024-05-01T12:34:56Z` (RFC 3339).
+pub fn rfc3339(unix_s: f64) -> String {
+    let (y, mo, d, h, mi, s) = split(unix_s);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{:02}Z", s.floor() as u32)
+}
+
 /// `2024-05-01 12:34:56 UTC`.
 pub fn datetime(unix_s: f64) -> String {
     let (y, mo, d, h, mi, s) = split(unix_s);
@@ -55,6 +61,7 @@ mod tests {
         assert_eq!(datetime(0.0), "1970-01-01 00:00:00 UTC");
         assert_eq!(datetime(1_700_000_000.0), "2023-11-14 22:13:20 UTC");
         assert_eq!(datetime(951_782_400.0), "2000-02-29 00:00:00 UTC");
+        assert_eq!(rfc3339(1_795_989_546.7), "2026-11-29T21:59:06Z");
         assert_eq!(tick(1_700_000_000.5, 5.0), "22:13:20.5");
         assert_eq!(clock(1_700_000_000.25), "22:13:20.250");
         assert_eq!(tick(1_700_000_000.0, 600.0), "22:13:20");
