@@ -70,6 +70,10 @@ pub struct Observer {
     next_seq: u64,
     pairs: HashMap<([u8; 16], [u8; 16]), PairStats>,
     owners: HashMap<[u8; 4], [u8; 6]>,
+    /// One bit per port, set while [`Observer::pair_until`] counts distinct ports and cleared
+    /// after (through the list in `seen`): a sorted insert per attempt cost a memmove each, 10% of
+    /// `netanom flows` on a capture with scans.
+    port_bits: Vec<u64>,
 }
 
 /// The observer as shared between the reading thread and the labeller.
@@ -206,6 +210,10 @@ impl Observer {
         let to = last_ns.saturating_add(MARGIN_NS).min(due_ns.max(last_ns));
         let from = first_ns.saturating_sub(MARGIN_NS).max(to.saturating_sub(LOOKBACK_NS));
         seen.clear();
+        if self.port_bits.is_empty() {
+            self.port_bits = vec![0; 65536 / 64];
+        }
+        let bits = &mut self.port_bits;
         let mut v = PairView::default();
         // Attempts are held in packet order, so the packets after `end_seq` are a suffix (found by
         // bisection). Their times are not sorted (captures jump back in time), so the window is
@@ -213,17 +221,31 @@ impl Observer {
         // MAX_WALK latest attempts up to its end, both far above any rule's threshold: a long
         // brute force or scan then costs each of its rows a bounded walk, not its whole history.
         let end = s.attempts.partition_point(|&(_, q, _)| q <= end_seq);
-        let window = s.attempts.range(..end).rev().take(MAX_WALK);
-        for &(_, _, p) in window.filter(|&&(t, _, _)| (from..=to).contains(&t)) {
+        let start = end.saturating_sub(MAX_WALK);
+        // The deque's two slices, walked newest first (plain slices: a deque range iterator
+        // cost three times as much per attempt).
+        let (older, newer) = s.attempts.as_slices();
+        let split = older.len();
+        let newer = &newer[start.saturating_sub(split)..end.saturating_sub(split)];
+        let older = &older[start.min(split)..end.min(split)];
+        for &(t, _, p) in newer.iter().rev().chain(older.iter().rev()) {
+            if t < from || t > to {
+                continue;
+            }
             if p == port {
                 v.port_attempts += 1;
             }
-            if let Err(i) = seen.binary_search(&p) {
-                seen.insert(i, p);
+            let (word, bit) = (p as usize / 64, 1u64 << (p % 64));
+            if bits[word] & bit == 0 {
+                bits[word] |= bit;
+                seen.push(p);
             }
             if v.port_attempts >= SATURATE && seen.len() >= SATURATE as usize {
                 break;
             }
+        }
+        for &p in seen.iter() {
+            bits[p as usize / 64] = 0;
         }
         v.ports = seen.len() as u32;
         v

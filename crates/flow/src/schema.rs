@@ -133,7 +133,16 @@ pub fn write_mac(w: &mut dyn fmt::Write, m: &[u8; 6]) -> fmt::Result {
         b[3 * i + 1] = HEX[(byte & 0xf) as usize];
     }
     // hex digits and colons are ASCII
-    w.write_str(std::str::from_utf8(&b).unwrap_or("00:00:00:00:00:00"))
+    w.write_str(crate::textfmt::ascii(&b))
+}
+
+/// Writes `0x` and `v` in lower-case hex, zero-padded to `digits` (as `{v:#0w$x}` would, without
+/// the formatting machinery: compound hex columns are written for every row).
+pub fn write_hex(w: &mut dyn fmt::Write, v: u64, digits: u8) -> fmt::Result {
+    let mut s = [0u8; 18];
+    let n = crate::textfmt::hex_digits(&mut s, v, digits);
+    // hex digits and `0x` are ASCII
+    w.write_str(crate::textfmt::ascii(&s[..n]))
 }
 
 /// Formats like C's `printf("%.{prec}g")`, which is what Tranalyzer2 uses for `F` (7 digits) and

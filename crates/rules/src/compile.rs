@@ -66,6 +66,50 @@ pub(crate) enum Cond {
     Not(Box<Cond>),
     All(Vec<Cond>),
     Any(Vec<Cond>),
+    // Leaf shapes that nearly every rule uses, made by [`Cond::specialise`] for evaluation:
+    // one column read and a comparison, without walking two operand trees.
+    /// `column OP constant`.
+    ColCmp(CmpOp, usize, i128),
+    /// `(column & mask) OP constant`.
+    MaskCmp(CmpOp, usize, u64, i128),
+    /// `column == "text"` (`true`) or `!=` (`false`).
+    ColStr(bool, usize, Box<str>),
+}
+
+impl Cond {
+    /// The same condition with its commonest leaves in specialised form and nested `and`/`or`
+    /// lists flattened; evaluates identically (conditions have no side effects).
+    pub(crate) fn specialise(self) -> Cond {
+        match self {
+            Cond::Int(op, IntExpr::Col(c), IntExpr::Const(k)) => Cond::ColCmp(op, c, k),
+            Cond::Int(op, IntExpr::Const(k), IntExpr::Col(c)) => Cond::ColCmp(op.flip(), c, k),
+            Cond::Int(op, IntExpr::Mask(c, m), IntExpr::Const(k)) => Cond::MaskCmp(op, c, m, k),
+            Cond::Int(op, IntExpr::Const(k), IntExpr::Mask(c, m)) => Cond::MaskCmp(op.flip(), c, m, k),
+            Cond::Str(eq, StrExpr::Col(c), StrExpr::Const(k)) | Cond::Str(eq, StrExpr::Const(k), StrExpr::Col(c)) => {
+                Cond::ColStr(eq, c, k)
+            }
+            Cond::Not(c) => Cond::Not(Box::new(c.specialise())),
+            Cond::All(cs) => Cond::All(flatten(cs, |c| matches!(c, Cond::All(_)))),
+            Cond::Any(cs) => Cond::Any(flatten(cs, |c| matches!(c, Cond::Any(_)))),
+            c => c,
+        }
+    }
+}
+
+/// Specialises `cs` and splices in the members of nested lists of the same kind (`is_same`).
+fn flatten(cs: Vec<Cond>, is_same: fn(&Cond) -> bool) -> Vec<Cond> {
+    let mut out = Vec::with_capacity(cs.len());
+    for c in cs {
+        let c = c.specialise();
+        if is_same(&c) {
+            if let Cond::All(inner) | Cond::Any(inner) = c {
+                out.extend(inner);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Bit operators act on the 64-bit two's-complement pattern, so unsigned bit fields and
@@ -309,6 +353,46 @@ mod tests {
         assert_eq!(c, Cond::IntFloat(CmpOp::Gt, IntExpr::Col(3), FloatExpr::Const(1.5)));
         let (c, _) = compile("~0 == 0xffffffffffffffff").unwrap();
         assert_eq!(c, Cond::Int(CmpOp::Eq, IntExpr::Const(u64::MAX.into()), IntExpr::Const(u64::MAX.into())));
+    }
+
+    #[test]
+    fn specialised_leaves_evaluate_like_the_tree() {
+        use crate::RowValues;
+        let exprs = [
+            "pktsSnt == 3",
+            "3 < pktsSnt",
+            "pktsSnt >= -1 and (tcpFlags & 0x12) == 0x02",
+            "0x02 != (tcpFlags & 0x12) or not (dstPortClass == \"http\")",
+            "\"dns\" != dstPortClass and (pktsSnt <= 2 and (tcpFlags & 0x4 or pktsSnt > 1))",
+            "(pktsSnt > 1 or (pktsSnt == 0 or tcpFlags & 1)) and avgL7PktSz > 2.5",
+        ];
+        let mut rows = Vec::new();
+        for flags in [None, Some(0i128), Some(0x02), Some(0x12), Some(0x17)] {
+            for pkts in [None, Some(-2i128), Some(0), Some(1), Some(3), Some(7)] {
+                for class in [None, Some("http"), Some("dns")] {
+                    let mut r = RowValues::new(4);
+                    if let Some(v) = flags {
+                        r.set_int(0, v);
+                    }
+                    if let Some(v) = pkts {
+                        r.set_int(3, v);
+                    }
+                    if let Some(v) = class {
+                        r.set_str(2, v);
+                    }
+                    r.set_float(1, 3.0);
+                    rows.push(r);
+                }
+            }
+        }
+        for src in exprs {
+            let (tree, _) = compile(src).unwrap();
+            let fast = tree.clone().specialise();
+            assert_ne!(fast, tree, "{src}: nothing specialised");
+            for r in &rows {
+                assert_eq!(fast.eval(r), tree.eval(r), "{src} on {r:?}");
+            }
+        }
     }
 
     #[test]

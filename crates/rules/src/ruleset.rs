@@ -182,7 +182,8 @@ impl RuleSet {
             // File positions do not show the rule name, so the message has to.
             let rule = e.origin.as_ref().map(|_| e.rule.name.as_str());
             let mut compiler = Compiler { schema: &schema, used: &mut used, rule };
-            conds.push(compiler.condition(&e.expr).map_err(|err| locate(&e.rule, e.origin.as_ref(), err))?);
+            let cond = compiler.condition(&e.expr).map_err(|err| locate(&e.rule, e.origin.as_ref(), err))?;
+            conds.push(cond.specialise());
             rules.push(e.rule.clone());
         }
         let columns_used = used.iter().enumerate().filter(|(_, &u)| u).map(|(i, _)| i).collect();

@@ -3,7 +3,7 @@
 use netanom_wire::PacketInfo;
 
 use crate::record::FlowRecord;
-use crate::schema::{Column, Kind, ValueSink};
+use crate::schema::{write_hex, Column, Kind, ValueSink};
 
 pub const COLUMNS: &[Column] = &[
     Column::new("icmpStat", "H8", Kind::Hex(2), "ICMP status"),
@@ -73,7 +73,13 @@ pub fn write(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSink) 
     w.hex(if icmp { IS_ICMP as u64 } else { 0 }, 2);
     w.uint(s.count as u64);
     let (hi, lo, codes) = (s.types_high, s.types_low, s.codes);
-    w.text(&|o| write!(o, "0x{hi:08x}_0x{lo:08x}_0x{codes:04x}"));
+    w.text(&|o| {
+        write_hex(o, hi as u64, 8)?;
+        o.write_char('_')?;
+        write_hex(o, lo as u64, 8)?;
+        o.write_char('_')?;
+        write_hex(o, codes as u64, 4)
+    });
     w.hex(0, 8);
     // Replies the other side sent per request this side sent.
     let replies = opp.map_or(0, |o| o.icmp.echo_replies);

@@ -117,6 +117,25 @@ const V6: &[(u128, u8, &str, &str)] = &[
 
 const UNKNOWN: (&str, &str) = ("-", "-");
 
+/// First octets that some [`V4`] entry covers: most addresses are public and skip the scan (two
+/// lookups per row written, a linear scan each showed in profiles).
+const V4_FIRST_OCTET: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < V4.len() {
+        let (net, len) = (V4[i].0, V4[i].1);
+        let free = if len >= 8 { 0 } else { 0xffu8 >> len };
+        let lo = net[0] & !free;
+        let mut o = lo as usize;
+        while o <= (lo | free) as usize {
+            t[o] = true;
+            o += 1;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// The (country code, organisation) pair for an address.
 pub fn label(ip: &IpText) -> (&'static str, &'static str) {
     match ip {
@@ -125,13 +144,10 @@ pub fn label(ip: &IpText) -> (&'static str, &'static str) {
             if let Some(l) = user_label(v as u128, true) {
                 return l;
             }
-            V4.iter()
-                .find(|(net, len, _, _)| {
-                    let mask = if *len == 0 { 0 } else { u32::MAX << (32 - *len as u32) };
-                    v & mask == u32::from_be_bytes(*net) & mask
-                })
-                .map(|(_, _, cc, org)| (*cc, *org))
-                .unwrap_or(UNKNOWN)
+            if !V4_FIRST_OCTET[a[0] as usize] {
+                return UNKNOWN;
+            }
+            scan_v4(v)
         }
         IpText::V6(a) => {
             let v = u128::from_be_bytes(*a);
@@ -150,9 +166,31 @@ pub fn label(ip: &IpText) -> (&'static str, &'static str) {
     }
 }
 
+fn scan_v4(v: u32) -> (&'static str, &'static str) {
+    V4.iter()
+        .find(|(net, len, _, _)| {
+            let mask = if *len == 0 { 0 } else { u32::MAX << (32 - *len as u32) };
+            v & mask == u32::from_be_bytes(*net) & mask
+        })
+        .map(|(_, _, cc, org)| (*cc, *org))
+        .unwrap_or(UNKNOWN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_octet_filter_changes_no_label() {
+        for o in 0..=255u8 {
+            for b in [0u8, 1, 16, 31, 51, 64, 88, 113, 127, 168, 254, 255] {
+                for c in [0u8, 2, 99, 100, 255] {
+                    let a = [o, b, c, 1];
+                    assert_eq!(label(&IpText::V4(a)), scan_v4(u32::from_be_bytes(a)), "{a:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn special_ranges() {
@@ -160,6 +198,10 @@ mod tests {
         assert_eq!(label(&IpText::V4([224, 0, 0, 251])), ("10", "mDNS"));
         assert_eq!(label(&IpText::V4([224, 127, 98, 214])), ("10", "Multicast"));
         assert_eq!(label(&IpText::V4([216, 58, 208, 142])), ("-", "-"));
+        assert_eq!(label(&IpText::V4([255, 1, 2, 3])), ("24", "Reserved"));
+        assert_eq!(label(&IpText::V4([238, 1, 2, 3])), ("10", "Multicast"));
+        assert_eq!(label(&IpText::V4([100, 63, 0, 1])), ("-", "-"));
+        assert_eq!(label(&IpText::V4([100, 64, 0, 1])), ("20", "Shared address space"));
         let ll: std::net::Ipv6Addr = "fe80::1059:a858:f9e7:cf94".parse().unwrap();
         assert_eq!(label(&IpText::V6(ll.octets())), ("02", "Link-local"));
         let sn: std::net::Ipv6Addr = "ff02::1:ff00:1".parse().unwrap();

@@ -2,7 +2,7 @@
 
 use netanom_wire::{PacketInfo, L3};
 
-use crate::schema::ValueSink;
+use crate::schema::{write_hex, ValueSink};
 
 /// ipFlags bits (reference §2.4).
 pub mod ip_flags {
@@ -140,7 +140,11 @@ impl IpFields {
         w.hex(self.flags as u64, 4);
         w.uint(self.opt_cnt as u64);
         let (cpcl, num) = (self.opt_cpcl, self.opt_num);
-        w.text(&|o| write!(o, "0x{cpcl:02x}_0x{num:08x}"));
+        w.text(&|o| {
+            write_hex(o, cpcl as u64, 2)?;
+            o.write_char('_')?;
+            write_hex(o, num as u64, 8)
+        });
         w.text(&|o| o.write_str("0_0"));
         w.text(&|o| o.write_str("0x00000000_0x00000000"));
     }
