@@ -1,8 +1,6 @@
 //! TCP options: packets with options, option count, kinds seen, MSS, window scale, MPTCP, and the
 //! timestamp option's clock (counter increment, up time, boot time).
 
-use std::fmt::Write as _;
-
 use netanom_wire::PacketInfo;
 
 use super::flags::fstat;

@@ -5,11 +5,12 @@
 //! (0 while the other direction has sent nothing: such samples enter the average and the jitter
 //! but not the minimum and maximum). The samples tell how fast this direction answers, so the
 //! *other* direction's row prints them. The average is a running mean and the jitter the square
-//! root of the running variance `v_n = ((n-1)·v_{n-1} + (x - avg_{n-1})²) / n`.
+//! root of the running variance `v_n = ((n-1)·v_{n-1} + (x - avg_{n-1})²) / n`. After a FIN or a
+//! reset, the direction's further packets take no sample until the other side has answered.
 //!
 //! A sample answering the other direction's very first packet (UDP and others: any answer while
-//! it has sent one packet; TCP: the first answer to a lone SYN with a SYN-ACK, or to a lone
-//! SYN-ACK with an ACK) is `tcpSSASAATrip`: it replaces the average instead of entering it and
+//! it has sent one packet; TCP: any answer to a lone SYN, or the first ACK to a lone SYN-ACK) is
+//! `tcpSSASAATrip`: it replaces the average instead of entering it and
 //! leaves the variance alone. `tcpRTTSseqAA` adds both directions' values: the two
 //! `tcpSSASAATrip` for the A row, the two averages for the B row; the B row's
 //! `tcpRTTAckJitAvg` adds the two variances (the A row prints 0).
@@ -21,7 +22,9 @@ use netanom_wire::PacketInfo;
 
 use crate::schema::ValueSink;
 
+const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
 const ACK: u8 = 0x10;
 
 #[derive(Debug, Clone, Default)]
@@ -32,6 +35,8 @@ pub struct Trips {
     first_flags: u8,
     /// The other direction has answered this one at least once.
     answered: bool,
+    /// This direction's last sampling packet carried FIN or RST.
+    closing: bool,
     n: u32,
     avg: f64,
     var: f64,
@@ -55,15 +60,18 @@ impl Trips {
     #[inline]
     pub fn update(&mut self, ts_ns: u64, p: &PacketInfo, tcp: bool, opp: Option<&mut Trips>) {
         let flags = if tcp { p.tcp_flags } else { 0 };
+        let opp_last = opp.as_ref().map_or(0, |o| o.last_ns);
+        // Packets following this direction's FIN or reset before the other side answered take
+        // no sample (a burst of resets counts once).
+        if self.closing && opp_last <= self.last_ns {
+            self.last_ns = ts_ns;
+            self.pkts = self.pkts.saturating_add(1);
+            return;
+        }
         match opp {
             Some(o) if o.pkts > 0 => {
                 let trip = trip_secs(o.last_ns, ts_ns);
-                let first = o.pkts == 1
-                    && (!tcp
-                        || (!o.answered
-                            && o.first_flags & SYN != 0
-                            && flags & ACK != 0
-                            && (flags & SYN != 0) == (o.first_flags & ACK == 0)));
+                let first = o.pkts == 1 && (!tcp || o.first_answer(flags));
                 o.answered = true;
                 self.add(trip, first);
             }
@@ -72,8 +80,19 @@ impl Trips {
         if self.pkts == 0 {
             self.first_flags = flags;
         }
+        self.closing = flags & (FIN | RST) != 0;
         self.last_ns = ts_ns;
         self.pkts = self.pkts.saturating_add(1);
+    }
+
+    /// Whether a TCP packet with `flags` answering this direction's lone first packet is its
+    /// `tcpSSASAATrip`: any answer to a SYN (the last one wins), only the first ACK to a SYN-ACK.
+    fn first_answer(&self, flags: u8) -> bool {
+        match self.first_flags & (SYN | ACK) {
+            SYN => true,
+            f if f == SYN | ACK => !self.answered && flags & (SYN | ACK) == ACK,
+            _ => false,
+        }
     }
 
     fn add(&mut self, trip: f64, first: bool) {
@@ -189,5 +208,31 @@ mod tests {
         assert!((a.ssa - 0.000041).abs() < 1e-9);
         // A's samples: 0 (no B yet), SSA 0.041 ms replacing the mean, then 1.243 ms.
         assert!((a.avg - (0.000041 + (0.001243 - 0.000041) / 3.0)).abs() < 1e-9, "{}", a.avg);
+    }
+
+    #[test]
+    fn tcp_any_answer_to_a_lone_syn() {
+        // bro.org-filtered.pcap: SYN, SYN-ACK after 72 ms, FIN-ACK after 5.39 s, nothing between.
+        let (mut a, mut b) = (Trips::default(), Trips::default());
+        a.update(0, &pkt(SYN), true, Some(&mut b));
+        b.update(72_126_000, &pkt(SYN | ACK), true, Some(&mut a));
+        b.update(5_390_482_000, &pkt(FIN | ACK), true, Some(&mut a));
+        assert!((b.ssa - 5.390482).abs() < 1e-7 && (b.avg - 5.390482).abs() < 1e-7 && b.var == 0.0);
+        assert!((b.min - 0.072126).abs() < 1e-9);
+    }
+
+    #[test]
+    fn reset_burst_samples_once() {
+        let (mut a, mut b) = (Trips::default(), Trips::default());
+        a.update(0, &pkt(ACK), true, Some(&mut b));
+        b.update(1_000_000, &pkt(RST), true, Some(&mut a));
+        b.update(2_000_000, &pkt(RST), true, Some(&mut a));
+        b.update(3_000_000, &pkt(RST), true, Some(&mut a));
+        assert_eq!((b.n, b.pkts), (1, 3));
+        // Once A has answered, B's next reset samples again, from A's packet.
+        a.update(4_000_000, &pkt(ACK), true, Some(&mut b));
+        b.update(4_500_000, &pkt(RST), true, Some(&mut a));
+        assert_eq!(b.n, 2);
+        assert!((b.min - 0.0005).abs() < 1e-12);
     }
 }
