@@ -9,7 +9,7 @@
 //! reset, the direction's further packets take no sample until the other side has answered.
 //!
 //! A sample answering the other direction's very first packet (UDP and others: any answer while
-//! it has sent one packet; TCP: any answer to a lone SYN, or the first ACK to a lone SYN-ACK) is
+//! it has sent one packet; TCP: any answer to a lone SYN, or the first one to a lone SYN-ACK) is
 //! `tcpSSASAATrip`: it replaces the average instead of entering it and
 //! leaves the variance alone. `tcpRTTSseqAA` adds both directions' values: the two
 //! `tcpSSASAATrip` for the A row, the two averages for the B row; the B row's
@@ -71,7 +71,7 @@ impl Trips {
         match opp {
             Some(o) if o.pkts > 0 => {
                 let trip = trip_secs(o.last_ns, ts_ns);
-                let first = o.pkts == 1 && (!tcp || o.first_answer(flags));
+                let first = o.pkts == 1 && (!tcp || o.first_answer());
                 o.answered = true;
                 self.add(trip, first);
             }
@@ -85,12 +85,13 @@ impl Trips {
         self.pkts = self.pkts.saturating_add(1);
     }
 
-    /// Whether a TCP packet with `flags` answering this direction's lone first packet is its
-    /// `tcpSSASAATrip`: any answer to a SYN (the last one wins), only the first ACK to a SYN-ACK.
-    fn first_answer(&self, flags: u8) -> bool {
+    /// Whether a TCP packet answering this direction's lone first packet is its
+    /// `tcpSSASAATrip`: any answer to a SYN (the last one wins), only the first one (whatever
+    /// its flags: an ACK, a repeated SYN, a reset) to a SYN-ACK.
+    fn first_answer(&self) -> bool {
         match self.first_flags & (SYN | ACK) {
             SYN => true,
-            f if f == SYN | ACK => !self.answered && flags & (SYN | ACK) == ACK,
+            f if f == SYN | ACK => !self.answered,
             _ => false,
         }
     }
