@@ -161,5 +161,5 @@ pub fn write(rec: &FlowRecord, opp: Option<&FlowRecord>, w: &mut dyn ValueSink) 
     // JA4T is under the FoxIO licence (not open source for commercial use): not computed.
     w.short_str("-");
     s.opts.write(w);
-    s.rtt.write(rec.inverted, w);
+    s.rtt.write(opp.map(|o| &o.tcpf.rtt), rec.inverted, w);
 }
