@@ -12,6 +12,7 @@ mod options;
 mod rtt;
 mod seq;
 mod window;
+pub mod ws;
 
 use netanom_wire::{flowstat, PacketInfo, L3};
 
@@ -108,6 +109,8 @@ impl TcpFlagsState {
         if !tcp {
             return;
         }
+        // Windows are scaled once both sides' window-scale options were seen before this segment.
+        let shift = if self.opts.ws_agreed { self.opts.ws.unwrap_or(0) } else { 0 };
         self.opts.update(p, ts_ns);
         if let Some(o) = opp.as_deref_mut() {
             if self.opts.ws.is_some() && o.opts.ws.is_some() && !self.opts.ws_agreed {
@@ -115,7 +118,6 @@ impl TcpFlagsState {
                 o.opts.ws_agreed = true;
             }
         }
-        let shift = if self.opts.ws_agreed { self.opts.ws.unwrap_or(0) } else { 0 };
         self.win.update(p, shift);
         if self.seq.is_window_update(p) {
             self.flags.fstat |= flags::fstat::WIN_UPDATE;

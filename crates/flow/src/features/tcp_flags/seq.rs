@@ -22,10 +22,70 @@ pub struct SeqAck {
     pub last_ack: u32,
     ack_faults: u16,
     bytes_in_flight_max: u32,
-    bytes_sent_all: u64,
+    /// Bytes in flight now, and the peer's acknowledgement number last taken off them.
+    flight: u32,
+    flight_acked: u32,
+    flight_started: bool,
     fin_seen: bool,
     last_win: u16,
     acked_fin: bool,
+    /// Tranalyzer2's sequence-difference accounting (tcpPSeqCnt, tcpSeqSntBytes), which follows
+    /// the previous accounted segment rather than the highest sequence number.
+    diff: SeqDiff,
+}
+
+/// The previous segment accounted for tcpPSeqCnt and tcpSeqSntBytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct SeqDiff {
+    started: bool,
+    seq: u32,
+    len: u32,
+    /// It carried SYN or FIN (one sequence number).
+    ctl: bool,
+}
+
+/// Where a segment stands against the previous accounted one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Step {
+    /// It starts where the previous one ended (its SYN or FIN included).
+    in_seq: bool,
+    /// Bytes it adds to tcpSeqSntBytes.
+    add: u32,
+    /// Its sequence number less the previous one's end (negative: it goes back).
+    expected: i32,
+    /// Its sequence number less the previous one's.
+    inc: i32,
+}
+
+impl SeqDiff {
+    /// Accounts one segment. Read off the golden rows: a segment's bytes count when the next
+    /// segment moves the sequence number on (so the last segment's never do, and a lone data
+    /// segment gives 0); the number a SYN or FIN takes counts only after a segment that carried
+    /// data too; a gap counts whole; a reset without ACK, or one behind the expected number, is
+    /// not accounted at all.
+    #[inline]
+    fn update(&mut self, seq: u32, len: u32, flags: u8) -> Step {
+        let ctl = flags & (SYN | FIN) != 0;
+        let rst_skipped = flags & RST != 0 && flags & ACK == 0;
+        if !self.started {
+            if rst_skipped {
+                return Step::default();
+            }
+            *self = SeqDiff { started: true, seq, len, ctl };
+            return Step { in_seq: true, ..Step::default() };
+        }
+        let inc = seq.wrapping_sub(self.seq) as i32;
+        let expected = seq.wrapping_sub(self.seq.wrapping_add(self.len + self.ctl as u32)) as i32;
+        if rst_skipped || (flags & RST != 0 && expected < 0) {
+            return Step { expected, inc, ..Step::default() };
+        }
+        let mut add = inc.max(0) as u32;
+        if inc == 1 && self.ctl && self.len == 0 {
+            add = 0;
+        }
+        *self = SeqDiff { started: true, seq, len, ctl };
+        Step { in_seq: expected == 0, add, expected, inc }
+    }
 }
 
 const SYN: u8 = 0x02;
@@ -46,7 +106,6 @@ impl SeqAck {
             self.isn = seq;
             self.next_seq = seq;
         }
-        self.bytes_sent_all += len as u64;
         let d = seq.wrapping_sub(self.next_seq) as i32;
         let retransmitted = d < 0 && (len > 0 || ctl > 0);
         if d > 0 && p.tcp_flags & SYN == 0 {
@@ -57,16 +116,16 @@ impl SeqAck {
         if retransmitted && p.tcp_flags & SYN == 0 {
             anomaly |= a::SEQ_OUT_OF_ORDER;
         }
-        if !retransmitted {
-            // Tranalyzer2 counts sequenced packets from the first that acknowledges something.
-            if p.tcp_flags & ACK != 0 {
-                self.seq_pkts = self.seq_pkts.saturating_add(1);
-            }
-            self.seq_bytes += len as u64;
-            if d >= 0 {
-                self.next_seq = seq.wrapping_add(len + ctl);
-            }
+        if !retransmitted && d >= 0 {
+            self.next_seq = seq.wrapping_add(len + ctl);
         }
+        let step = self.diff.update(seq, len, p.tcp_flags);
+        // Only segments with ACK count as sequenced.
+        if step.in_seq && p.tcp_flags & ACK != 0 {
+            self.seq_pkts = self.seq_pkts.saturating_add(1);
+        }
+        self.seq_bytes += step.add as u64;
+        self.flight(p, step, opp);
         if p.tcp_flags & FIN != 0 {
             self.fin_seen = true;
         }
@@ -93,13 +152,39 @@ impl SeqAck {
                 self.ack_faults = self.ack_faults.saturating_add(1);
             }
         }
-        // In flight: every byte sent, retransmissions included (as Tranalyzer2 counts them),
-        // less what the other side has acknowledged so far.
         self.last_win = p.tcp_win;
-        let acked = opp.filter(|o| o.has_ack).map_or(0, |o| o.last_ack.wrapping_sub(o.first_ack) as u64);
-        let flight = self.bytes_sent_all.saturating_sub(acked).min(u32::MAX as u64) as u32;
-        self.bytes_in_flight_max = self.bytes_in_flight_max.max(flight);
         anomaly
+    }
+
+    /// Bytes in flight, as read off the golden rows: data segments (not FIN) add their length
+    /// once the other side has been seen; a segment behind the previous one's end adds only if
+    /// it does not go back further than the previous one's start and is not acknowledged yet (a
+    /// duplicate counts again); the other side's acknowledgements take bytes off (from this
+    /// side's first sequence number, never below 0). The maximum is taken at this side's data.
+    #[inline]
+    fn flight(&mut self, p: &PacketInfo, step: Step, opp: Option<&SeqAck>) {
+        let peer_ack = opp.filter(|o| o.has_ack).map(|o| o.last_ack);
+        if !self.flight_started {
+            self.flight_started = true;
+            self.flight_acked = peer_ack.unwrap_or(p.tcp_seq);
+        }
+        // Acknowledgements arrive between this side's segments; only their sum matters.
+        if let Some(ack) = peer_ack {
+            let inc = ack.wrapping_sub(self.flight_acked) as i32;
+            if inc > 0 {
+                self.flight = self.flight.saturating_sub(inc as u32);
+                self.flight_acked = ack;
+            }
+        }
+        let len = p.l7_len;
+        if len == 0 || p.tcp_flags & FIN != 0 || !opp.is_some_and(|o| o.started) {
+            return;
+        }
+        let unacked = peer_ack.is_none_or(|a| p.tcp_seq.wrapping_add(len).wrapping_sub(a) as i32 > 0);
+        if step.expected >= 0 || (step.inc >= 0 && unacked) {
+            self.flight = self.flight.saturating_add(len);
+            self.bytes_in_flight_max = self.bytes_in_flight_max.max(self.flight);
+        }
     }
 
     /// A window update (tcpFStat 0x0020): a pure ACK at the same sequence and acknowledgement
@@ -123,5 +208,65 @@ impl SeqAck {
         w.uint((self.last_ack.wrapping_sub(self.first_ack) as u64).saturating_sub(self.acked_fin as u64));
         w.uint(self.ack_faults as u64);
         w.uint(self.bytes_in_flight_max as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(flags: u8, seq: u32, ack: u32, len: u32) -> PacketInfo {
+        PacketInfo { tcp_flags: flags, tcp_seq: seq, tcp_ack: ack, l7_len: len, ..PacketInfo::default() }
+    }
+
+    /// Feeds (direction, segment) in order; returns both directions' states.
+    fn run(segs: &[(usize, PacketInfo)]) -> [SeqAck; 2] {
+        let mut st = [SeqAck::default(), SeqAck::default()];
+        for (d, p) in segs {
+            let (a, b) = st.split_at_mut(1);
+            let (me, opp) = if *d == 0 { (&mut a[0], &b[0]) } else { (&mut b[0], &a[0]) };
+            let opp = opp.started.then_some(opp);
+            me.update(p, opp);
+        }
+        st
+    }
+
+    #[test]
+    fn seq_bytes_count_when_the_sequence_moves_on() {
+        // SYN, ACK, 100 bytes, 50 bytes, FIN: the SYN's number and the last segment's bytes do
+        // not count; a data-carrying FIN's number does.
+        let a = [seg(SYN, 10, 0, 0), seg(ACK, 11, 1, 0), seg(ACK, 11, 1, 100), seg(ACK, 111, 1, 50)];
+        let mut segs: Vec<_> = a.iter().map(|p| (0, p.clone())).collect();
+        segs.push((0, seg(FIN | ACK, 161, 1, 0)));
+        let st = run(&segs);
+        assert_eq!((st[0].seq_bytes, st[0].seq_pkts), (150, 4));
+        let st = run(&[(0, seg(ACK | FIN, 5, 1, 28)), (0, seg(ACK, 34, 1, 0))]);
+        assert_eq!(st[0].seq_bytes, 29);
+        // A lone data segment counts nothing; a gap counts whole.
+        assert_eq!(run(&[(0, seg(ACK, 5, 1, 500))])[0].seq_bytes, 0);
+        let st = run(&[(0, seg(SYN, 0, 0, 0)), (0, seg(ACK | FIN, 820, 1, 0))]);
+        assert_eq!((st[0].seq_bytes, st[0].seq_pkts), (820, 0));
+        // A reset without ACK is not accounted.
+        let st = run(&[(0, seg(ACK, 0, 1, 64)), (0, seg(RST, 64, 0, 0)), (0, seg(ACK, 64, 1, 0))]);
+        assert_eq!((st[0].seq_bytes, st[0].seq_pkts), (64, 2));
+    }
+
+    #[test]
+    fn flight_waits_for_the_peer_and_drops_with_its_acks() {
+        let st = run(&[
+            (0, seg(ACK, 0, 0, 880)),   // peer not seen yet: not in flight
+            (1, seg(ACK, 0, 880, 100)), // acknowledges it
+            (0, seg(ACK, 880, 100, 860)),
+            (0, seg(ACK, 880, 100, 860)), // a duplicate not yet acknowledged counts again
+            (0, seg(ACK | FIN, 1740, 100, 50)),
+        ]);
+        assert_eq!(st[0].bytes_in_flight_max, 1720);
+        let st = run(&[
+            (0, seg(ACK, 0, 0, 47)),
+            (1, seg(ACK, 0, 47, 19)),
+            (0, seg(ACK, 0, 19, 47)), // already acknowledged: not again
+            (0, seg(ACK, 47, 19, 446)),
+        ]);
+        assert_eq!(st[0].bytes_in_flight_max, 446);
     }
 }
