@@ -1,6 +1,5 @@
 //! The read → dissect → flow table loop over every input, in the order given.
 
-use std::cell::Cell;
 use std::io::Cursor;
 use std::time::Instant;
 
@@ -8,7 +7,7 @@ use netanom_capture::{CaptureError, CaptureReader, ReadEvent};
 use std::sync::atomic::Ordering;
 
 use netanom_flow::features::conn_stat::ConnStage;
-use netanom_flow::features::tcp_flags::ws::{self, WsStage};
+use netanom_flow::features::tcp_flags::ws::WsStage;
 use netanom_flow::{Ending, FlowMeter, FlowRecord, FlowSink, MeterConfig};
 use netanom_wire::PacketInfo;
 
@@ -83,8 +82,7 @@ pub fn run_flows(
     if job.threads <= 1 {
         let mut meter = FlowMeter::new(job.meter.clone());
         let mut counting = CountingSink { inner: sink, conversations: 0, rows: 0 };
-        let ws_on = Cell::new(false);
-        let mut ws = WsStage { on: &ws_on, inner: &mut counting };
+        let mut ws = WsStage::new(&mut counting);
         let mut stage = ConnStage::new(&mut ws);
         for (i, e) in inputs.iter().enumerate() {
             if stage.is_closed() {
@@ -93,9 +91,6 @@ pub fn run_flows(
             let mut feed = |ts: u64, p: &PacketInfo| {
                 meter.packet(ts, p, &mut stage);
                 stage.packet(p);
-                if let Some(on) = ws::syn_ack_ws(p) {
-                    ws_on.set(on);
-                }
                 stage.is_closed()
             };
             report.files.push(read_one(e, job.mmap, (i, inputs.len()), &mut feed, &mut state, progress));

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use netanom_flow::features::conn_stat::{packet_source, ConnKey, ConnStat, IpKey};
-use netanom_flow::features::tcp_flags::ws;
+use netanom_flow::features::tcp_flags::ws::WsState;
 use netanom_flow::{EndReason, Ending, FlowMeter, FlowRecord, FlowSink, MeterConfig, MeterCounters};
 use netanom_wire::{PacketInfo, L3};
 
@@ -73,13 +73,11 @@ impl Ended {
 }
 
 /// What the connStat stage needs to see in input order besides the ends: record creations and
-/// packets, each at the sequence number of its packet (a creation goes before its packet); and
-/// for tcpWS, the SYN-ACKs (whether each carried window scaling).
+/// packets, each at the sequence number of its packet (a creation goes before its packet).
 #[derive(Debug, Clone, Copy)]
 enum ConnEvent {
     Created(ConnKey),
     Packet(IpKey, u32),
-    SynAck(bool),
 }
 
 /// What a shard sends back for one batch (or, last, for the end of input).
@@ -195,9 +193,6 @@ fn shard_main(cfg: MeterConfig, input: Receiver<Batch>, output: SyncSender<Shard
                 if let Some(src) = packet_source(p) {
                     sink.events.push((seq, ConnEvent::Packet(src, p.l7_len)));
                 }
-                if let Some(on) = ws::syn_ack_ws(p) {
-                    sink.events.push((seq, ConnEvent::SynAck(on)));
-                }
             }
         }
         batch.ts.clear();
@@ -237,9 +232,10 @@ fn merge_main(
     let mut created = Vec::new();
     let mut ended = Vec::new();
     let mut events: Vec<(u64, ConnEvent)> = Vec::new();
-    // The stages that need the global order of creations, packets and ends run here.
+    // The stages that need the global order of creations, packets and ends run here (connStat,
+    // tcpWS).
     let mut conn = ConnStat::new();
-    let mut ws_on = false;
+    let mut ws = WsState::default();
     while done.iter().any(|d| !d) {
         created.clear();
         ended.clear();
@@ -270,24 +266,22 @@ fn merge_main(
         // A packet belongs to one shard, so sequence numbers do not tie across shards.
         events.sort_by_key(|&(seq, _)| seq);
         let mut next_event = events.iter().peekable();
-        let mut apply = |conn: &mut ConnStat, ws_on: &mut bool, before: u64| {
+        let mut apply = |conn: &mut ConnStat, before: u64| {
             while let Some((_, ev)) = next_event.next_if(|(seq, _)| *seq < before) {
                 match ev {
                     ConnEvent::Created(k) => conn.created(k),
                     ConnEvent::Packet(src, len) => conn.packet(*src, *len),
-                    ConnEvent::SynAck(on) => *ws_on = *on,
                 }
             }
         };
         for mut e in ended.drain(..) {
             // Flows that end at a packet end before it is accounted.
-            apply(&mut conn, &mut ws_on, e.seq);
+            apply(&mut conn, e.seq);
             conn.ended(&mut e.a);
-            ws::ended(&mut e.a, ws_on);
             if let Some(b) = e.b.as_mut() {
                 conn.ended(b);
-                ws::ended(b, ws_on);
             }
+            ws.ended(&mut e.a, e.b.as_mut());
             let ind = dense.remove(&e.a.flow_ind).unwrap_or(e.a.flow_ind);
             e.a.flow_ind = ind;
             if let Some(b) = e.b.as_mut() {
@@ -300,7 +294,7 @@ fn merge_main(
                 }
             }
         }
-        apply(&mut conn, &mut ws_on, u64::MAX);
+        apply(&mut conn, u64::MAX);
     }
     total
 }

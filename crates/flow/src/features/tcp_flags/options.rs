@@ -16,6 +16,8 @@ pub struct Options {
     pub ws: Option<u8>,
     /// Both directions sent the window-scale option: windows are scaled from then on.
     pub ws_agreed: bool,
+    /// This direction sent a SYN-ACK with the window-scale option.
+    pub syn_ack_ws: bool,
     /// What tcpWS shows depends on the whole capture: set when the flow ends (see `ws`).
     pub ws_shown: bool,
     mp_types: u16,
@@ -46,6 +48,7 @@ impl Options {
         }
         if let Some(ws) = o.ws {
             self.ws = Some(ws);
+            self.syn_ack_ws |= p.tcp_flags & 0x12 == 0x12;
         }
         self.corrupt |= o.corrupt;
         self.mp_types |= o.mp_subtypes;
