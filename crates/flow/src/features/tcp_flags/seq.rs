@@ -137,19 +137,24 @@ impl SeqAck {
                 self.last_ack = ack;
             }
             let pure = len == 0 && p.tcp_flags & (SYN | FIN | RST) == 0;
-            if self.has_ack && pure && ack == self.last_ack && p.tcp_win == self.last_win && self.ack_pkts > 0 {
+            let dup = self.has_ack && pure && ack == self.last_ack && p.tcp_win == self.last_win && self.ack_pkts > 0;
+            let unseen = opp.is_some_and(|o| o.started && (ack.wrapping_sub(o.next_seq) as i32) > 0);
+            if dup {
                 anomaly |= a::DUP_ACK;
             }
-            if opp.is_some_and(|o| o.started && (ack.wrapping_sub(o.next_seq) as i32) > 0) {
+            if unseen {
                 anomaly |= a::ACK_UNSEEN;
+            }
+            // Read off the golden rows: a fault is a duplicate ACK or one for bytes not seen (an
+            // acknowledgement going back is none).
+            if dup || unseen {
+                self.ack_faults = self.ack_faults.saturating_add(1);
             }
             if ack.wrapping_sub(self.last_ack) as i32 >= 0 {
                 self.ack_pkts = self.ack_pkts.saturating_add(1);
                 self.last_ack = ack;
                 // The FIN's sequence number is no byte: the "flawless" count leaves it out.
                 self.acked_fin = opp.is_some_and(|o| o.fin_seen && ack == o.next_seq);
-            } else {
-                self.ack_faults = self.ack_faults.saturating_add(1);
             }
         }
         self.last_win = p.tcp_win;
