@@ -17,7 +17,6 @@ pub struct SeqAck {
     seq_faults: u16,
     ack_pkts: u16,
     pub has_ack: bool,
-    first_ack: u32,
     /// The latest acknowledgement number this direction sent.
     pub last_ack: u32,
     ack_faults: u16,
@@ -27,8 +26,11 @@ pub struct SeqAck {
     flight_acked: u32,
     flight_started: bool,
     fin_seen: bool,
+    /// Where this direction's (latest) FIN stands: its sequence number less the FIN itself.
+    fin_end: u32,
     last_win: u16,
-    acked_fin: bool,
+    /// tcpFlwLssAckRcvdBytes: what this direction's acknowledgements moved on.
+    acked_bytes: u64,
     /// Tranalyzer2's sequence-difference accounting (tcpPSeqCnt, tcpSeqSntBytes), which follows
     /// the previous accounted segment rather than the highest sequence number.
     diff: SeqDiff,
@@ -128,12 +130,12 @@ impl SeqAck {
         self.flight(p, step, opp);
         if p.tcp_flags & FIN != 0 {
             self.fin_seen = true;
+            self.fin_end = seq.wrapping_add(len);
         }
         if p.tcp_flags & ACK != 0 {
             let ack = p.tcp_ack;
             if !self.has_ack {
                 self.has_ack = true;
-                self.first_ack = ack;
                 self.last_ack = ack;
             }
             let pure = len == 0 && p.tcp_flags & (SYN | FIN | RST) == 0;
@@ -150,11 +152,17 @@ impl SeqAck {
             if dup || unseen {
                 self.ack_faults = self.ack_faults.saturating_add(1);
             }
-            if ack.wrapping_sub(self.last_ack) as i32 >= 0 {
+            let inc = ack.wrapping_sub(self.last_ack) as i32;
+            if inc >= 0 {
                 self.ack_pkts = self.ack_pkts.saturating_add(1);
                 self.last_ack = ack;
-                // The FIN's sequence number is no byte: the "flawless" count leaves it out.
-                self.acked_fin = opp.is_some_and(|o| o.fin_seen && ack == o.next_seq);
+            }
+            // The FIN's sequence number is no byte: an acknowledgement of just the peer's FIN
+            // (or of one number, when the peer is not seen at all) adds nothing; one that
+            // covers data and the FIN together counts whole (golden rows).
+            let just_fin = inc == 1 && opp.is_none_or(|o| !o.started || (o.fin_seen && ack == o.fin_end.wrapping_add(1)));
+            if inc > 0 && !just_fin {
+                self.acked_bytes += inc as u64;
             }
         }
         self.last_win = p.tcp_win;
@@ -210,7 +218,7 @@ impl SeqAck {
         w.uint(self.seq_bytes);
         w.uint(self.seq_faults as u64);
         w.uint(self.ack_pkts as u64);
-        w.uint((self.last_ack.wrapping_sub(self.first_ack) as u64).saturating_sub(self.acked_fin as u64));
+        w.uint(self.acked_bytes);
         w.uint(self.ack_faults as u64);
         w.uint(self.bytes_in_flight_max as u64);
     }
