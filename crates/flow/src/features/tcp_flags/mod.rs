@@ -102,9 +102,11 @@ impl TcpFlagsState {
         if p.l3 == L3::None {
             return;
         }
+        // The same IPv4 ID as the previous packet: the capture holds the packet twice.
+        let copy = p.l3 == L3::Ipv4 && n > 1 && p.ip_id as u16 == self.ip.last_id;
         self.ip.update(ts_ns, p, n);
         let tcp = p.l4_proto == 6 && p.l4_present;
-        self.flags.update(p, tcp, opp.as_deref().map(|o| &o.seq));
+        self.flags.update(ts_ns, p, tcp, opp.as_deref().map(|o| &o.seq));
         self.rtt.update(ts_ns, p, tcp, opp.as_deref_mut().map(|o| &mut o.rtt));
         if !tcp {
             return;
@@ -130,6 +132,10 @@ impl TcpFlagsState {
             anomaly = anomaly & !(anomaly::DUP_ACK | anomaly::SEQ_OUT_OF_ORDER) | anomaly::KEEPALIVE;
         } else if plain && p.l7_len == 0 && opp.as_deref().is_some_and(|o| o.flags.keepalive) {
             anomaly = anomaly & !anomaly::DUP_ACK | anomaly::KEEPALIVE_ACK;
+        }
+        if copy {
+            // A packet captured twice is no duplicate ACK (golden rows).
+            anomaly &= !anomaly::DUP_ACK;
         }
         self.flags.keepalive = keepalive;
         // A retransmission after the other side sent a duplicate ACK is a fast retransmission.
