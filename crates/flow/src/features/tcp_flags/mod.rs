@@ -130,7 +130,12 @@ impl TcpFlagsState {
         let mut anomaly = self.seq.update(p, opp.as_deref().map(|o| &o.seq));
         if keepalive {
             anomaly = anomaly & !(anomaly::DUP_ACK | anomaly::SEQ_OUT_OF_ORDER) | anomaly::KEEPALIVE;
-        } else if plain && p.l7_len == 0 && opp.as_deref().is_some_and(|o| o.flags.keepalive) {
+        } else if plain
+            && p.l7_len == 0
+            && opp.as_deref().is_some_and(|o| {
+                o.flags.keepalive || (p.tcp_flags & 0x10 != 0 && o.seq.acked_one_past_empty(p.tcp_ack))
+            })
+        {
             anomaly = anomaly & !anomaly::DUP_ACK | anomaly::KEEPALIVE_ACK;
         }
         if copy {

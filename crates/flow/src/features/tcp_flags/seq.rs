@@ -200,6 +200,13 @@ impl SeqAck {
         }
     }
 
+    /// `ack` acknowledges one number past this direction's latest segment, which carried
+    /// nothing (no data, SYN or FIN): the answer to a keep-alive, as Tranalyzer2 sees it.
+    #[inline]
+    pub fn acked_one_past_empty(&self, ack: u32) -> bool {
+        self.diff.started && !self.diff.ctl && self.diff.len == 0 && ack == self.diff.seq.wrapping_add(1)
+    }
+
     /// A window update (tcpFStat 0x0020): a pure ACK at the same sequence and acknowledgement
     /// numbers as this direction's previous segment, only the window changed.
     #[inline]
