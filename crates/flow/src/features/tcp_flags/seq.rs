@@ -115,7 +115,8 @@ impl SeqAck {
             self.seq_faults = self.seq_faults.saturating_add(1);
             anomaly |= a::PKT_NOT_CAPTURED;
         }
-        if retransmitted && p.tcp_flags & SYN == 0 {
+        // A FIN sent again without data is not out of order (golden rows).
+        if retransmitted && len > 0 && p.tcp_flags & SYN == 0 {
             anomaly |= a::SEQ_OUT_OF_ORDER;
         }
         if !retransmitted && d >= 0 {
