@@ -102,8 +102,7 @@ impl TcpFlagsState {
         if p.l3 == L3::None {
             return;
         }
-        // The same IPv4 ID as the previous packet: the capture holds the packet twice.
-        let copy = p.l3 == L3::Ipv4 && n > 1 && p.ip_id as u16 == self.ip.last_id;
+        let same_id = p.l3 == L3::Ipv4 && n > 1 && p.ip_id as u16 == self.ip.last_id;
         self.ip.update(ts_ns, p, n);
         let tcp = p.l4_proto == 6 && p.l4_present;
         self.flags.update(ts_ns, p, tcp, opp.as_deref().map(|o| &o.seq));
@@ -127,6 +126,7 @@ impl TcpFlagsState {
         // A keep-alive: at most one byte, one below the next expected sequence number.
         let plain = p.tcp_flags & 0x07 == 0;
         let keepalive = plain && p.l7_len <= 1 && self.seq.has_ack && p.tcp_seq == self.seq.next_seq.wrapping_sub(1);
+        let copy = same_id && self.seq.repeats_last(p);
         let mut anomaly = self.seq.update(p, opp.as_deref().map(|o| &o.seq));
         if keepalive {
             anomaly = anomaly & !(anomaly::DUP_ACK | anomaly::SEQ_OUT_OF_ORDER) | anomaly::KEEPALIVE;

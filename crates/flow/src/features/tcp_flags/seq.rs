@@ -201,6 +201,18 @@ impl SeqAck {
         }
     }
 
+    /// `p` repeats this direction's previous segment (sequence and acknowledgement numbers,
+    /// length, window): with the same IPv4 ID too, the capture holds the packet twice.
+    #[inline]
+    pub fn repeats_last(&self, p: &PacketInfo) -> bool {
+        self.diff.started
+            && self.has_ack
+            && p.tcp_seq == self.diff.seq
+            && p.l7_len == self.diff.len
+            && p.tcp_ack == self.last_ack
+            && p.tcp_win == self.last_win
+    }
+
     /// `ack` acknowledges one number past this direction's latest segment, which carried
     /// nothing (no data, SYN or FIN): the answer to a keep-alive, as Tranalyzer2 sees it.
     #[inline]
