@@ -113,7 +113,10 @@ impl SeqAck {
         if d > 0 && p.tcp_flags & SYN == 0 {
             // a gap: bytes the capture did not see
             self.seq_faults = self.seq_faults.saturating_add(1);
-            anomaly |= a::PKT_NOT_CAPTURED;
+            // Tranalyzer2 does not report it right after a bare SYN (or FIN).
+            if !(self.diff.ctl && self.diff.len == 0) {
+                anomaly |= a::PKT_NOT_CAPTURED;
+            }
         }
         // A FIN sent again without data is not out of order (golden rows).
         if retransmitted && len > 0 && p.tcp_flags & SYN == 0 {
