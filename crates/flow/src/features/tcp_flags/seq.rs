@@ -111,10 +111,10 @@ impl SeqAck {
         let d = seq.wrapping_sub(self.next_seq) as i32;
         let retransmitted = d < 0 && (len > 0 || ctl > 0);
         if d > 0 && p.tcp_flags & SYN == 0 {
-            // a gap: bytes the capture did not see
-            self.seq_faults = self.seq_faults.saturating_add(1);
-            // Tranalyzer2 does not report it right after a bare SYN (or FIN).
+            // a gap: bytes the capture did not see; Tranalyzer2 does not report it right after
+            // a bare SYN (or FIN).
             if !(self.diff.ctl && self.diff.len == 0) {
+                self.seq_faults = self.seq_faults.saturating_add(1);
                 anomaly |= a::PKT_NOT_CAPTURED;
             }
         }
