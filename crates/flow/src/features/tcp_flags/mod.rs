@@ -147,6 +147,7 @@ impl TcpFlagsState {
         let retransmitted = anomaly & anomaly::SEQ_OUT_OF_ORDER != 0;
         if retransmitted && opp.as_deref().is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0) {
             anomaly |= anomaly::SEQ_FRETRY;
+            self.seq.fault();
         }
         // Retransmitted data the other side had already acknowledged: a spurious retransmission.
         let end = p.tcp_seq.wrapping_add(p.l7_len);

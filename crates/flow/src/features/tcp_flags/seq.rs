@@ -112,9 +112,8 @@ impl SeqAck {
         let retransmitted = d < 0 && (len > 0 || ctl > 0);
         if d > 0 && p.tcp_flags & SYN == 0 {
             // a gap: bytes the capture did not see; Tranalyzer2 does not report it right after
-            // a bare SYN (or FIN).
+            // a bare SYN (or FIN), and it is no sequence fault.
             if !(self.diff.ctl && self.diff.len == 0) {
-                self.seq_faults = self.seq_faults.saturating_add(1);
                 anomaly |= a::PKT_NOT_CAPTURED;
             }
         }
@@ -202,6 +201,13 @@ impl SeqAck {
             self.flight = self.flight.saturating_add(len);
             self.bytes_in_flight_max = self.bytes_in_flight_max.max(self.flight);
         }
+    }
+
+    /// A retransmission Tranalyzer2 classifies (fast or timeout): in the golden rows
+    /// tcpSeqFaultCnt is non-zero exactly when tcpAnomaly has 0x0002 or 0x0004.
+    #[inline]
+    pub fn fault(&mut self) {
+        self.seq_faults = self.seq_faults.saturating_add(1);
     }
 
     /// `p` repeats this direction's previous segment (sequence and acknowledgement numbers,
