@@ -163,7 +163,8 @@ impl SeqAck {
             // The FIN's sequence number is no byte: an acknowledgement of just the peer's FIN
             // (or of one number, when the peer is not seen at all) adds nothing; one that
             // covers data and the FIN together counts whole (golden rows).
-            let just_fin = inc == 1 && opp.is_none_or(|o| !o.started || (o.fin_seen && ack == o.fin_end.wrapping_add(1)));
+            let just_fin =
+                inc == 1 && opp.is_none_or(|o| !o.started || (o.fin_seen && ack == o.fin_end.wrapping_add(1)));
             if inc > 0 && !just_fin {
                 self.acked_bytes += inc as u64;
             }
@@ -310,5 +311,28 @@ mod tests {
             (0, seg(ACK, 47, 19, 446)),
         ]);
         assert_eq!(st[0].bytes_in_flight_max, 446);
+    }
+
+    #[test]
+    fn ack_faults_and_flawless_bytes() {
+        let st = run(&[
+            (0, seg(ACK, 0, 0, 100)),
+            (1, seg(ACK, 0, 100, 0)),
+            (1, seg(ACK, 0, 100, 0)), // duplicate ACK: a fault
+            (1, seg(ACK, 0, 50, 0)),  // going back: no fault
+            (0, seg(ACK | FIN, 100, 0, 0)),
+            (1, seg(ACK, 0, 101, 0)), // just the FIN: no byte
+            (1, seg(ACK, 0, 105, 0)), // beyond what was sent: a fault
+        ]);
+        assert_eq!(st[1].ack_faults, 2);
+        assert_eq!(st[1].acked_bytes, 4);
+        // Data and FIN acknowledged together count whole.
+        let st = run(&[
+            (0, seg(ACK, 0, 0, 0)),
+            (1, seg(ACK, 0, 0, 0)),
+            (0, seg(ACK | FIN, 0, 0, 9)),
+            (1, seg(ACK, 0, 10, 0)),
+        ]);
+        assert_eq!(st[1].acked_bytes, 10);
     }
 }

@@ -79,3 +79,31 @@ impl Window {
         w.float(if pkts > 0 { self.below_min as f64 / pkts as f64 } else { 0.0 });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(wins: &[u16]) -> (u16, u16, u16) {
+        let mut w = Window::default();
+        for &x in wins {
+            w.update(&PacketInfo { tcp_win: x, tcp_flags: 0x10, ..PacketInfo::default() }, 0);
+        }
+        (w.up, w.down, w.chg_dir)
+    }
+
+    #[test]
+    fn direction_changes_as_tranalyzer2_counts_them() {
+        assert_eq!(changes(&[100, 200, 150, 120]), (1, 2, 3));
+        assert_eq!(changes(&[100, 200, 150, 180]), (2, 1, 2));
+        assert_eq!(changes(&[300, 200, 100]), (0, 2, 0));
+    }
+
+    #[test]
+    fn scaled_by_the_shift_agreed_before() {
+        let mut w = Window::default();
+        w.update(&PacketInfo { tcp_win: 1000, tcp_flags: 0x12, ..PacketInfo::default() }, 0);
+        w.update(&PacketInfo { tcp_win: 1000, tcp_flags: 0x12, ..PacketInfo::default() }, 2);
+        assert_eq!((w.min, w.max), (1000, 4000));
+    }
+}
