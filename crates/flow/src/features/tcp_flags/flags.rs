@@ -80,8 +80,6 @@ pub struct Flags {
     last_syn_ns: u64,
     /// A SYN came again sooner than a retransmission would (see `FAST_SYN_NS`).
     pub(super) fast_syn: bool,
-    /// This direction's latest segment was a keep-alive (its peer's pure ACK then answers it).
-    pub(super) keepalive: bool,
 }
 
 impl Flags {

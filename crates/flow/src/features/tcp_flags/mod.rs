@@ -131,9 +131,11 @@ impl TcpFlagsState {
         if keepalive {
             anomaly = anomaly & !(anomaly::DUP_ACK | anomaly::SEQ_OUT_OF_ORDER) | anomaly::KEEPALIVE;
         } else if plain
+            // Tranalyzer2's keep-alive ACK is a pure ACK one past the peer's empty segment; the
+            // ACK of a one-byte keep-alive stays a duplicate ACK in its rows.
             && p.l7_len == 0
             && opp.as_deref().is_some_and(|o| {
-                o.flags.keepalive || (p.tcp_flags & 0x10 != 0 && o.seq.acked_one_past_empty(p.tcp_ack))
+                p.tcp_flags & 0x10 != 0 && o.seq.acked_one_past_empty(p.tcp_ack)
             })
         {
             anomaly = anomaly & !anomaly::DUP_ACK | anomaly::KEEPALIVE_ACK;
@@ -142,7 +144,6 @@ impl TcpFlagsState {
             // A packet captured twice is no duplicate ACK (golden rows).
             anomaly &= !anomaly::DUP_ACK;
         }
-        self.flags.keepalive = keepalive;
         // A retransmission after the other side sent a duplicate ACK is a fast retransmission.
         let retransmitted = anomaly & anomaly::SEQ_OUT_OF_ORDER != 0;
         if retransmitted && opp.as_deref().is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0) {
