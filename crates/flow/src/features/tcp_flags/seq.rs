@@ -204,6 +204,12 @@ impl SeqAck {
         }
     }
 
+    /// This direction has sent a segment.
+    #[inline]
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
     /// A retransmission Tranalyzer2 classifies (fast or timeout): in the golden rows
     /// tcpSeqFaultCnt is non-zero exactly when tcpAnomaly has 0x0002 or 0x0004.
     #[inline]
