@@ -127,7 +127,7 @@ impl TcpFlagsState {
         let plain = p.tcp_flags & 0x07 == 0;
         let keepalive = plain && p.l7_len <= 1 && self.seq.has_ack && p.tcp_seq == self.seq.next_seq.wrapping_sub(1);
         let copy = same_id && self.seq.repeats_last(p);
-        let syn_again = p.tcp_flags & 0x02 != 0 && self.seq.started() && p.tcp_seq != self.seq.next_seq;
+        let syn_again = p.tcp_flags & 0x12 == 0x12 && self.seq.started() && p.tcp_seq != self.seq.next_seq;
         let mut anomaly = self.seq.update(p, opp.as_deref().map(|o| &o.seq));
         if keepalive {
             anomaly = anomaly & !(anomaly::DUP_ACK | anomaly::SEQ_OUT_OF_ORDER) | anomaly::KEEPALIVE;
@@ -151,7 +151,7 @@ impl TcpFlagsState {
             anomaly |= anomaly::SEQ_FRETRY;
             self.seq.fault();
         }
-        // Retransmitted data (or a SYN sent again) the other side had already acknowledged: a
+        // Retransmitted data (or a SYN-ACK sent again) the other side had already acknowledged: a
         // spurious retransmission.
         let end = p.tcp_seq.wrapping_add(p.l7_len);
         let end = if syn_again { end.wrapping_add(1) } else { end };
