@@ -147,7 +147,9 @@ impl TcpFlagsState {
         }
         // A retransmission after the other side sent a duplicate ACK is a fast retransmission.
         let retransmitted = anomaly & anomaly::SEQ_OUT_OF_ORDER != 0;
-        if retransmitted && opp.as_deref().is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0) {
+        if retransmitted
+            && opp.as_deref().is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0 && o.seq.last_ack == p.tcp_seq)
+        {
             anomaly |= anomaly::SEQ_FRETRY;
             self.seq.fault();
         }
