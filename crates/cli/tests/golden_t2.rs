@@ -24,7 +24,7 @@ const MIN_PLUGIN_COLUMN_AGREEMENT_PCT: f64 = 99.0;
 /// t2compare.
 const BELOW_TARGET: &[(&str, f64)] = &[
     ("tcpBFlgtMx", 98.3),
-    ("tcpAnomaly", 98.2),
+    ("tcpAnomaly", 98.4),
     ("tcpEcI", 75.0),
     ("tcpUtm", 75.0),
     ("tcpBtm", 72.0),
