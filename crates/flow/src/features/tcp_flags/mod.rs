@@ -127,17 +127,16 @@ impl TcpFlagsState {
         let plain = p.tcp_flags & 0x07 == 0;
         let keepalive = plain && p.l7_len <= 1 && self.seq.has_ack && p.tcp_seq == self.seq.next_seq.wrapping_sub(1);
         let copy = same_id && self.seq.repeats_last(p);
+        // A SYN-ACK again (its sequence number is no longer the next one expected).
         let syn_again = p.tcp_flags & 0x12 == 0x12 && self.seq.started() && p.tcp_seq != self.seq.next_seq;
         let mut anomaly = self.seq.update(p, opp.as_deref().map(|o| &o.seq));
+        // Tranalyzer2's keep-alive ACK is a pure ACK one past the peer's empty segment; the ACK
+        // of a one-byte keep-alive stays a duplicate ACK in its rows.
         if keepalive {
             anomaly = anomaly & !(anomaly::DUP_ACK | anomaly::SEQ_OUT_OF_ORDER) | anomaly::KEEPALIVE;
         } else if plain
-            // Tranalyzer2's keep-alive ACK is a pure ACK one past the peer's empty segment; the
-            // ACK of a one-byte keep-alive stays a duplicate ACK in its rows.
             && p.l7_len == 0
-            && opp.as_deref().is_some_and(|o| {
-                p.tcp_flags & 0x10 != 0 && o.seq.acked_one_past_empty(p.tcp_ack)
-            })
+            && opp.as_deref().is_some_and(|o| p.tcp_flags & 0x10 != 0 && o.seq.acked_one_past_empty(p.tcp_ack))
         {
             anomaly = anomaly & !anomaly::DUP_ACK | anomaly::KEEPALIVE_ACK;
         }
@@ -145,7 +144,8 @@ impl TcpFlagsState {
             // A packet captured twice is no duplicate ACK (golden rows).
             anomaly &= !anomaly::DUP_ACK;
         }
-        // A retransmission after the other side sent a duplicate ACK is a fast retransmission.
+        // A retransmission of where the other side's duplicate ACKs point is a fast
+        // retransmission (and a sequence fault).
         let retransmitted = anomaly & anomaly::SEQ_OUT_OF_ORDER != 0;
         if retransmitted
             && opp.as_deref().is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0 && o.seq.last_ack == p.tcp_seq)

@@ -26,7 +26,7 @@ pub struct SeqAck {
     flight_acked: u32,
     flight_started: bool,
     fin_seen: bool,
-    /// Where this direction's (latest) FIN stands: its sequence number less the FIN itself.
+    /// The sequence number of this direction's (latest) FIN.
     fin_end: u32,
     last_win: u16,
     /// tcpFlwLssAckRcvdBytes: what this direction's acknowledgements moved on.
