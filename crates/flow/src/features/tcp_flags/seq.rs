@@ -108,6 +108,7 @@ impl SeqAck {
             self.isn = seq;
             self.next_seq = seq;
         }
+        let sent_end = self.next_seq;
         let d = seq.wrapping_sub(self.next_seq) as i32;
         let retransmitted = d < 0 && (len > 0 || ctl > 0);
         if d > 0 && p.tcp_flags & SYN == 0 {
@@ -130,7 +131,7 @@ impl SeqAck {
             self.seq_pkts = self.seq_pkts.saturating_add(1);
         }
         self.seq_bytes += step.add as u64;
-        self.flight(p, step, opp);
+        self.flight(p, step, sent_end, opp);
         if p.tcp_flags & FIN != 0 {
             self.fin_seen = true;
             self.fin_end = seq.wrapping_add(len);
@@ -177,9 +178,10 @@ impl SeqAck {
     /// once the other side has been seen; a segment behind the previous one's end adds only if
     /// it does not go back further than the previous one's start and is not acknowledged yet (a
     /// duplicate counts again); the other side's acknowledgements take bytes off (from this
-    /// side's first sequence number, never below 0). The maximum is taken at this side's data.
+    /// side's first sequence number, never below 0, never above what is outstanding before this
+    /// segment: `sent_end`). The maximum is taken at this side's data.
     #[inline]
-    fn flight(&mut self, p: &PacketInfo, step: Step, opp: Option<&SeqAck>) {
+    fn flight(&mut self, p: &PacketInfo, step: Step, sent_end: u32, opp: Option<&SeqAck>) {
         let peer_ack = opp.filter(|o| o.has_ack).map(|o| o.last_ack);
         if !self.flight_started {
             self.flight_started = true;
@@ -191,6 +193,9 @@ impl SeqAck {
             if inc > 0 {
                 self.flight = self.flight.saturating_sub(inc as u32);
                 self.flight_acked = ack;
+                // Never more than what is outstanding (capture duplicates counted twice go too).
+                let outstanding = sent_end.wrapping_sub(ack) as i32;
+                self.flight = self.flight.min(outstanding.max(0) as u32);
             }
         }
         let len = p.l7_len;
