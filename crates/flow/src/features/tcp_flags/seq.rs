@@ -322,6 +322,18 @@ mod tests {
             (0, seg(ACK, 47, 19, 446)),
         ]);
         assert_eq!(st[0].bytes_in_flight_max, 446);
+        // A segment captured three times counts three times, and one acknowledgement clears it.
+        let st = run(&[
+            (1, seg(SYN, 0, 0, 0)),
+            (0, seg(SYN | ACK, 0, 1, 0)),
+            (1, seg(ACK, 1, 1, 0)),
+            (0, seg(ACK, 1, 1, 17)),
+            (0, seg(ACK, 1, 1, 17)),
+            (0, seg(ACK, 1, 1, 17)),
+            (1, seg(ACK, 1, 18, 0)),
+            (0, seg(ACK, 18, 1, 10)),
+        ]);
+        assert_eq!((st[0].bytes_in_flight_max, st[0].flight), (51, 10));
     }
 
     #[test]
