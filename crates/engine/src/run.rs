@@ -7,6 +7,7 @@ use netanom_capture::{CaptureError, CaptureReader, ReadEvent};
 use std::sync::atomic::Ordering;
 
 use netanom_flow::features::conn_stat::ConnStage;
+use netanom_flow::features::tcp_flags::ws::WsStage;
 use netanom_flow::{Ending, FlowMeter, FlowRecord, FlowSink, MeterConfig};
 use netanom_wire::PacketInfo;
 
@@ -81,7 +82,8 @@ pub fn run_flows(
     if job.threads <= 1 {
         let mut meter = FlowMeter::new(job.meter.clone());
         let mut counting = CountingSink { inner: sink, conversations: 0, rows: 0 };
-        let mut stage = ConnStage::new(&mut counting);
+        let mut ws = WsStage::new(&mut counting);
+        let mut stage = ConnStage::new(&mut ws);
         for (i, e) in inputs.iter().enumerate() {
             if stage.is_closed() {
                 break;

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use netanom_flow::features::conn_stat::{packet_source, ConnKey, ConnStat, IpKey};
+use netanom_flow::features::tcp_flags::ws::WsState;
 use netanom_flow::{EndReason, Ending, FlowMeter, FlowRecord, FlowSink, MeterConfig, MeterCounters};
 use netanom_wire::{PacketInfo, L3};
 
@@ -231,8 +232,10 @@ fn merge_main(
     let mut created = Vec::new();
     let mut ended = Vec::new();
     let mut events: Vec<(u64, ConnEvent)> = Vec::new();
-    // The stages that need the global order of creations, packets and ends run here.
+    // The stages that need the global order of creations, packets and ends run here (connStat,
+    // tcpWS).
     let mut conn = ConnStat::new();
+    let mut ws = WsState::default();
     while done.iter().any(|d| !d) {
         created.clear();
         ended.clear();
@@ -278,6 +281,7 @@ fn merge_main(
             if let Some(b) = e.b.as_mut() {
                 conn.ended(b);
             }
+            ws.ended(&mut e.a, e.b.as_mut());
             let ind = dense.remove(&e.a.flow_ind).unwrap_or(e.a.flow_ind);
             e.a.flow_ind = ind;
             if let Some(b) = e.b.as_mut() {

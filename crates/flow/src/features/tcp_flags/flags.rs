@@ -64,6 +64,11 @@ pub mod fstat {
 use anomaly as a;
 use tcp_flags as t;
 
+/// A SYN repeated sooner than this is no retransmission (those come after about a second, the
+/// initial retransmission timeout): Tranalyzer2 reports such a conversation as a scan, not a SYN
+/// retry. In the golden rows repeats within 0.36 s are scans and from 0.99 s retries.
+const FAST_SYN_NS: u64 = 500_000_000;
+
 #[derive(Debug, Clone, Default)]
 pub struct Flags {
     pub tcp_flags: u16,
@@ -71,13 +76,15 @@ pub struct Flags {
     /// tcpFStat bits gathered per packet (the rest are derived at output).
     pub fstat: u16,
     pub(super) syns: u16,
-    /// This direction's latest segment was a keep-alive (its peer's pure ACK then answers it).
-    pub(super) keepalive: bool,
+    /// When the latest SYN (without ACK) was seen.
+    last_syn_ns: u64,
+    /// A SYN came again sooner than a retransmission would (see `FAST_SYN_NS`).
+    pub(super) fast_syn: bool,
 }
 
 impl Flags {
     #[inline]
-    pub fn update(&mut self, p: &PacketInfo, tcp: bool, _opp: Option<&SeqAck>) {
+    pub fn update(&mut self, ts_ns: u64, p: &PacketInfo, tcp: bool, _opp: Option<&SeqAck>) {
         if p.l4_proto == 17 && p.l4_present && p.udp_len as u32 != p.ip_len.saturating_sub(p.l3_hdr_len) {
             self.fstat |= fstat::L4_CSUM;
         }
@@ -113,8 +120,13 @@ impl Flags {
         if raw & t::SYN != 0 && raw & t::ACK == 0 {
             self.syns = self.syns.saturating_add(1);
             if self.syns > 1 {
-                self.anomaly |= a::SYN_RETRY;
+                if ts_ns.saturating_sub(self.last_syn_ns) < FAST_SYN_NS {
+                    self.fast_syn = true;
+                } else {
+                    self.anomaly |= a::SYN_RETRY;
+                }
             }
+            self.last_syn_ns = ts_ns;
         }
         if raw & t::SYN != 0 && p.l7_len > 0 {
             self.anomaly |= a::SYN_L7;
@@ -128,12 +140,14 @@ impl Flags {
 pub fn scan_bits(rec: &FlowRecord, opp: Option<&FlowRecord>) -> u16 {
     const SCAN_PMAX: u64 = 4;
     let syn_sender = |r: &FlowRecord| r.tcpf.flags.syns > 0 || fin_rst_prober(r);
+    // A SYN sent twice in quick succession marks a probe however long the conversation.
+    let prober = |r: &FlowRecord| syn_sender(r) && (r.stats.pkts < SCAN_PMAX || r.tcpf.flags.fast_syn);
     match opp {
-        None if syn_sender(rec) && rec.stats.pkts == 1 => a::SCAN,
+        None if syn_sender(rec) && (rec.stats.pkts == 1 || rec.tcpf.flags.fast_syn) => a::SCAN,
         None if fin_rst_prober(rec) => a::SCAN,
         None => 0,
-        Some(_) if syn_sender(rec) && rec.stats.pkts < SCAN_PMAX => a::SCAN | a::SCAN_SUCCESS,
-        Some(o) if syn_sender(o) && o.stats.pkts < SCAN_PMAX => a::SCAN_SUCCESS,
+        Some(_) if prober(rec) => a::SCAN | a::SCAN_SUCCESS,
+        Some(o) if prober(o) => a::SCAN_SUCCESS,
         // A responder that sent little more than its SYN-ACK to a longer initiator is marked
         // itself, not its peer.
         Some(_) if syn_ack_only(rec) => a::SCAN | a::SCAN_SUCCESS,
@@ -171,9 +185,10 @@ mod tests {
 
     fn flags_of(raw: &[u8]) -> Flags {
         let mut f = Flags::default();
-        for &r in raw {
+        // One second apart, as retransmissions are.
+        for (i, &r) in raw.iter().enumerate() {
             let p = PacketInfo { tcp_flags: r, l4_proto: 6, l4_present: true, ..PacketInfo::default() };
-            f.update(&p, true, None);
+            f.update(i as u64 * 1_000_000_000, &p, true, None);
         }
         f
     }
@@ -185,5 +200,14 @@ mod tests {
         assert_eq!(flags_of(&[0x00]).tcp_flags, 0x0800);
         assert_eq!(flags_of(&[0x29]).tcp_flags & 0x8000, 0x8000);
         assert_eq!(flags_of(&[0x02, 0x02]).anomaly & anomaly::SYN_RETRY, anomaly::SYN_RETRY);
+    }
+
+    #[test]
+    fn a_quickly_repeated_syn_is_no_retry() {
+        let mut f = Flags::default();
+        let p = PacketInfo { tcp_flags: 0x02, l4_proto: 6, l4_present: true, ..PacketInfo::default() };
+        f.update(1_000_000, &p, true, None);
+        f.update(1_045_000, &p, true, None);
+        assert_eq!((f.anomaly & anomaly::SYN_RETRY, f.fast_syn), (0, true));
     }
 }

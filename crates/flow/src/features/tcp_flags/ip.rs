@@ -25,7 +25,7 @@ use ip_flags as f;
 pub struct IpFields {
     /// Time of this direction's previous packet, for the inter-distance bits.
     prev_ns: u64,
-    last_id: u16,
+    pub(super) last_id: u16,
     min_did: u16,
     max_did: u16,
     min_ttl: u8,

@@ -12,6 +12,7 @@ mod options;
 mod rtt;
 mod seq;
 mod window;
+pub mod ws;
 
 use netanom_wire::{flowstat, PacketInfo, L3};
 
@@ -101,13 +102,16 @@ impl TcpFlagsState {
         if p.l3 == L3::None {
             return;
         }
+        let same_id = p.l3 == L3::Ipv4 && n > 1 && p.ip_id as u16 == self.ip.last_id;
         self.ip.update(ts_ns, p, n);
         let tcp = p.l4_proto == 6 && p.l4_present;
-        self.flags.update(p, tcp, opp.as_deref().map(|o| &o.seq));
+        self.flags.update(ts_ns, p, tcp, opp.as_deref().map(|o| &o.seq));
         self.rtt.update(ts_ns, p, tcp, opp.as_deref_mut().map(|o| &mut o.rtt));
         if !tcp {
             return;
         }
+        // Windows are scaled once both sides' window-scale options were seen before this segment.
+        let shift = if self.opts.ws_agreed { self.opts.ws.unwrap_or(0) } else { 0 };
         self.opts.update(p, ts_ns);
         if let Some(o) = opp.as_deref_mut() {
             if self.opts.ws.is_some() && o.opts.ws.is_some() && !self.opts.ws_agreed {
@@ -115,7 +119,6 @@ impl TcpFlagsState {
                 o.opts.ws_agreed = true;
             }
         }
-        let shift = if self.opts.ws_agreed { self.opts.ws.unwrap_or(0) } else { 0 };
         self.win.update(p, shift);
         if self.seq.is_window_update(p) {
             self.flags.fstat |= flags::fstat::WIN_UPDATE;
@@ -123,22 +126,38 @@ impl TcpFlagsState {
         // A keep-alive: at most one byte, one below the next expected sequence number.
         let plain = p.tcp_flags & 0x07 == 0;
         let keepalive = plain && p.l7_len <= 1 && self.seq.has_ack && p.tcp_seq == self.seq.next_seq.wrapping_sub(1);
+        let copy = same_id && self.seq.repeats_last(p);
+        // A SYN-ACK again (its sequence number is no longer the next one expected).
+        let syn_again = p.tcp_flags & 0x12 == 0x12 && self.seq.started() && p.tcp_seq != self.seq.next_seq;
         let mut anomaly = self.seq.update(p, opp.as_deref().map(|o| &o.seq));
+        // Tranalyzer2's keep-alive ACK is a pure ACK one past the peer's empty segment; the ACK
+        // of a one-byte keep-alive stays a duplicate ACK in its rows.
         if keepalive {
             anomaly = anomaly & !(anomaly::DUP_ACK | anomaly::SEQ_OUT_OF_ORDER) | anomaly::KEEPALIVE;
-        } else if plain && p.l7_len == 0 && opp.as_deref().is_some_and(|o| o.flags.keepalive) {
+        } else if plain
+            && p.l7_len == 0
+            && opp.as_deref().is_some_and(|o| p.tcp_flags & 0x10 != 0 && o.seq.acked_one_past_empty(p.tcp_ack))
+        {
             anomaly = anomaly & !anomaly::DUP_ACK | anomaly::KEEPALIVE_ACK;
         }
-        self.flags.keepalive = keepalive;
-        // A retransmission after the other side sent a duplicate ACK is a fast retransmission.
-        let retransmitted = anomaly & anomaly::SEQ_OUT_OF_ORDER != 0;
-        if retransmitted && opp.as_deref().is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0) {
-            anomaly |= anomaly::SEQ_FRETRY;
+        if copy {
+            // A packet captured twice is no duplicate ACK (golden rows).
+            anomaly &= !anomaly::DUP_ACK;
         }
-        // Retransmitted data the other side had already acknowledged: a spurious retransmission.
-        let end = p.tcp_seq.wrapping_add(p.l7_len);
+        // A retransmission of where the other side's duplicate ACKs point is a fast
+        // retransmission (and a sequence fault).
+        let retransmitted = anomaly & anomaly::SEQ_OUT_OF_ORDER != 0;
         if retransmitted
-            && p.l7_len > 0
+            && opp.as_deref().is_some_and(|o| o.flags.anomaly & anomaly::DUP_ACK != 0 && o.seq.last_ack == p.tcp_seq)
+        {
+            anomaly |= anomaly::SEQ_FRETRY;
+            self.seq.fault();
+        }
+        // Retransmitted data (or a SYN-ACK sent again) the other side had already acknowledged: a
+        // spurious retransmission.
+        let end = p.tcp_seq.wrapping_add(p.l7_len);
+        let end = if syn_again { end.wrapping_add(1) } else { end };
+        if ((retransmitted && p.l7_len > 0) || syn_again)
             && opp.as_deref().is_some_and(|o| o.seq.has_ack && (o.seq.last_ack.wrapping_sub(end) as i32) >= 0)
         {
             anomaly |= anomaly::SEQ_MESS;

@@ -16,6 +16,10 @@ pub struct Options {
     pub ws: Option<u8>,
     /// Both directions sent the window-scale option: windows are scaled from then on.
     pub ws_agreed: bool,
+    /// This direction sent a SYN-ACK with the window-scale option.
+    pub syn_ack_ws: bool,
+    /// What tcpWS shows depends on the whole capture: set when the flow ends (see `ws`).
+    pub ws_shown: bool,
     mp_types: u16,
     mp_flags: u8,
     mp_addr_id: u8,
@@ -44,6 +48,7 @@ impl Options {
         }
         if let Some(ws) = o.ws {
             self.ws = Some(ws);
+            self.syn_ack_ws |= p.tcp_flags & 0x12 == 0x12;
         }
         self.corrupt |= o.corrupt;
         self.mp_types |= o.mp_subtypes;
@@ -91,7 +96,7 @@ impl Options {
         w.uint(self.count as u64);
         w.hex(self.kinds as u64, 8);
         w.uint(self.mss as u64);
-        w.uint(if self.ws_agreed { self.ws.map_or(0, |s| 1u64 << s.min(14)) } else { 0 });
+        w.uint(if self.ws_shown { 1u64 << self.ws.unwrap_or(0).min(14) } else { 0 });
         w.hex(self.mp_types as u64, 4);
         w.hex(self.mp_flags as u64, 2);
         w.uint(self.mp_addr_id as u64);

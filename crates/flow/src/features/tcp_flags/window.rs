@@ -20,17 +20,17 @@ pub struct Window {
     down: u16,
     up: u16,
     chg_dir: u16,
-    /// Direction of the last change: 0 none yet, 1 up, 2 down.
-    dir: u8,
+    /// The window has gone up at least once (never cleared again, see `update`).
+    went_up: bool,
     below_min: u32,
     fstat: u16,
 }
 
 impl Window {
     #[inline]
+    /// `shift` is the scale agreed before this segment (a retransmitted SYN is scaled too).
     pub fn update(&mut self, p: &PacketInfo, shift: u8) {
-        let raw = p.tcp_win as u32;
-        let win = if p.tcp_flags & 0x02 != 0 { raw } else { raw << shift.min(14) };
+        let win = (p.tcp_win as u32) << shift.min(14);
         if self.pkts == 0 {
             self.init = win;
             self.min = win;
@@ -40,22 +40,21 @@ impl Window {
             self.min = self.min.min(win);
             self.max = self.max.max(win);
             self.avg = 0.7 * self.avg + 0.3 * win as f32;
-            let dir = if win > self.last {
+            // Tranalyzer2's direction state starts as "down" and, once it has gone up, stays
+            // "up" (tcpFStat 0x0800): the first rise counts as a change of direction, and so
+            // does every fall after it, rises after that do not (golden rows: up, down, down
+            // gives 3; up, down, up gives 2; falls only give 0).
+            if win > self.last {
                 self.up = self.up.saturating_add(1);
-                1
-            } else if win < self.last {
-                self.down = self.down.saturating_add(1);
-                2
-            } else {
-                0
-            };
-            if dir != 0 {
-                // Tranalyzer2's direction starts as "down": a first change upwards counts.
-                let prev = if self.dir == 0 { 2 } else { self.dir };
-                if dir != prev {
+                if !self.went_up {
+                    self.went_up = true;
                     self.chg_dir = self.chg_dir.saturating_add(1);
                 }
-                self.dir = dir;
+            } else if win < self.last {
+                self.down = self.down.saturating_add(1);
+                if self.went_up {
+                    self.chg_dir = self.chg_dir.saturating_add(1);
+                }
             }
         }
         if win < WINMIN && p.tcp_flags & 0x04 == 0 {
@@ -78,5 +77,33 @@ impl Window {
         w.uint(self.up as u64);
         w.uint(self.chg_dir as u64);
         w.float(if pkts > 0 { self.below_min as f64 / pkts as f64 } else { 0.0 });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(wins: &[u16]) -> (u16, u16, u16) {
+        let mut w = Window::default();
+        for &x in wins {
+            w.update(&PacketInfo { tcp_win: x, tcp_flags: 0x10, ..PacketInfo::default() }, 0);
+        }
+        (w.up, w.down, w.chg_dir)
+    }
+
+    #[test]
+    fn direction_changes_as_tranalyzer2_counts_them() {
+        assert_eq!(changes(&[100, 200, 150, 120]), (1, 2, 3));
+        assert_eq!(changes(&[100, 200, 150, 180]), (2, 1, 2));
+        assert_eq!(changes(&[300, 200, 100]), (0, 2, 0));
+    }
+
+    #[test]
+    fn scaled_by_the_shift_agreed_before() {
+        let mut w = Window::default();
+        w.update(&PacketInfo { tcp_win: 1000, tcp_flags: 0x12, ..PacketInfo::default() }, 0);
+        w.update(&PacketInfo { tcp_win: 1000, tcp_flags: 0x12, ..PacketInfo::default() }, 2);
+        assert_eq!((w.min, w.max), (1000, 4000));
     }
 }
