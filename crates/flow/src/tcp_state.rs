@@ -40,6 +40,15 @@ pub struct TcpState {
 }
 
 impl TcpState {
+    /// [`on_packet`](Self::on_packet) for a segment carrying `payload` bytes. A FIN that carries
+    /// data does not count as a teardown FIN in Tranalyzer2 (the segment counts as data): such
+    /// connections end "malformed teardown" (0x02) and keep their timeout (`pop3.pcap`).
+    #[inline]
+    pub fn on_segment(&mut self, side: usize, flags: u8, payload: u32) -> bool {
+        let flags = if payload > 0 { flags & !FIN } else { flags };
+        self.on_packet(side, flags)
+    }
+
     /// Advances the shared state with a packet sent by side `side` (0 or 1) carrying `flags`.
     /// Returns true when anything changed (the state or the FIN bookkeeping), so that the caller
     /// copies it to the other direction.
@@ -138,5 +147,24 @@ mod tests {
         assert_eq!(s.state, ConnState::Closed);
         s.on_packet(0, RST);
         assert_eq!(s.state, ConnState::Reset);
+    }
+
+    #[test]
+    fn fin_with_data_is_not_a_teardown_fin() {
+        let mut s = TcpState::default();
+        for (side, flags) in [(0, SYN), (1, SYN | ACK), (0, ACK)] {
+            s.on_segment(side, flags, 0);
+        }
+        s.on_segment(1, FIN | ACK | 0x08, 28);
+        assert_eq!(s.state, ConnState::Established);
+        s.on_segment(0, ACK, 0);
+        s.on_segment(0, FIN | ACK, 0);
+        s.on_segment(1, ACK, 0);
+        assert!(!s.closed_properly(), "only one teardown FIN was seen");
+        let mut t = TcpState::default();
+        for (side, flags) in [(0, SYN), (1, SYN | ACK), (0, ACK), (1, FIN | ACK), (0, FIN | ACK), (1, ACK)] {
+            t.on_segment(side, flags, 0);
+        }
+        assert!(t.closed_properly());
     }
 }
