@@ -314,7 +314,7 @@ impl FlowMeter {
         if p.l4_proto == 6 && p.l4_present {
             let side = r.inverted as usize;
             r.tcp_af |= crate::features::tcp_states::on_packet(&r.tcp, p.tcp_flags);
-            changed = r.tcp.on_segment(side, p.tcp_flags, p.l7_len);
+            changed = r.tcp.on_segment(side, p.tcp_flags, p.l7_len, p.tcp_seq, p.tcp_ack);
         }
         let state = r.tcp.state;
         if r.timed_out {

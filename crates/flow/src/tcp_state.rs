@@ -37,16 +37,41 @@ pub struct TcpState {
     pub(crate) syn_side: u8,
     /// A RST was seen (from either side).
     pub(crate) reset: bool,
+    /// Sequence number of each side's teardown FIN, and whether the peer acknowledged it.
+    fin_seq: [u32; 2],
+    fin_acked: [bool; 2],
 }
 
 impl TcpState {
-    /// [`on_packet`](Self::on_packet) for a segment carrying `payload` bytes. A FIN that carries
-    /// data does not count as a teardown FIN in Tranalyzer2 (the segment counts as data): such
-    /// connections end "malformed teardown" (0x02) and keep their timeout (`pop3.pcap`).
+    /// [`on_packet`](Self::on_packet) for a real segment, with what Tranalyzer2 also looks at:
+    /// a FIN that carries data does not count as a teardown FIN (the segment counts as data:
+    /// such connections end "malformed teardown", 0x02, and keep their timeout, `pop3.pcap`), and
+    /// the connection is closed only once each side's FIN is acknowledged by the peer's
+    /// acknowledgement number, not by the first ACK after the second FIN (`bfcp.pcapng`: FIN,
+    /// FIN that does not ack the first, ACK, ACK).
     #[inline]
-    pub fn on_segment(&mut self, side: usize, flags: u8, payload: u32) -> bool {
+    pub fn on_segment(&mut self, side: usize, flags: u8, payload: u32, seq: u32, ack: u32) -> bool {
         let flags = if payload > 0 { flags & !FIN } else { flags };
-        self.on_packet(side, flags)
+        let before = *self;
+        let s = side & 1;
+        let o = s ^ 1;
+        // Any segment with ACK (a FIN-ACK too) may acknowledge the peer's FIN.
+        if flags & ACK != 0 && self.fin[o] && !self.fin_acked[o] && ack.wrapping_sub(self.fin_seq[o]) as i32 > 0 {
+            self.fin_acked[o] = true;
+        }
+        let had_fin = self.fin[s];
+        self.on_packet(side, flags);
+        if flags & FIN != 0 && flags & RST == 0 && !had_fin && self.fin[s] {
+            self.fin_seq[s] = seq;
+            self.fin_acked[s] = false;
+        }
+        if self.state == ConnState::Closed && !(self.fin_acked[0] && self.fin_acked[1]) {
+            self.state = ConnState::Closing;
+        }
+        if self.state == ConnState::Closing && self.fin[0] && self.fin[1] && self.fin_acked[0] && self.fin_acked[1] {
+            self.state = ConnState::Closed;
+        }
+        before != *self
     }
 
     /// Advances the shared state with a packet sent by side `side` (0 or 1) carrying `flags`.
@@ -153,18 +178,35 @@ mod tests {
     fn fin_with_data_is_not_a_teardown_fin() {
         let mut s = TcpState::default();
         for (side, flags) in [(0, SYN), (1, SYN | ACK), (0, ACK)] {
-            s.on_segment(side, flags, 0);
+            s.on_segment(side, flags, 0, 0, 0);
         }
-        s.on_segment(1, FIN | ACK | 0x08, 28);
+        s.on_segment(1, FIN | ACK | 0x08, 28, 500, 100);
         assert_eq!(s.state, ConnState::Established);
-        s.on_segment(0, ACK, 0);
-        s.on_segment(0, FIN | ACK, 0);
-        s.on_segment(1, ACK, 0);
+        s.on_segment(0, ACK, 0, 100, 529);
+        s.on_segment(0, FIN | ACK, 0, 100, 529);
+        s.on_segment(1, ACK, 0, 529, 101);
         assert!(!s.closed_properly(), "only one teardown FIN was seen");
-        let mut t = TcpState::default();
-        for (side, flags) in [(0, SYN), (1, SYN | ACK), (0, ACK), (1, FIN | ACK), (0, FIN | ACK), (1, ACK)] {
-            t.on_segment(side, flags, 0);
+    }
+
+    #[test]
+    fn closed_when_both_fins_are_acknowledged() {
+        let mut s = TcpState::default();
+        for (side, flags) in [(0, SYN), (1, SYN | ACK), (0, ACK)] {
+            s.on_segment(side, flags, 0, 0, 0);
         }
+        // FIN (seq 100), FIN that does not acknowledge it, then the two ACKs.
+        s.on_segment(0, FIN | ACK, 0, 100, 500);
+        s.on_segment(1, FIN | ACK, 0, 500, 100);
+        s.on_segment(0, ACK, 0, 101, 501);
+        assert_eq!(s.state, ConnState::Closing, "side 0's FIN is not acknowledged yet");
+        s.on_segment(1, ACK, 0, 501, 101);
+        assert!(s.closed_properly());
+        // The classic FIN, FIN-ACK, ACK.
+        let mut t = TcpState::default();
+        t.on_segment(0, FIN | ACK, 0, 100, 500);
+        t.on_segment(1, FIN | ACK, 0, 500, 101);
+        assert_eq!(t.state, ConnState::Closing);
+        t.on_segment(0, ACK, 0, 101, 501);
         assert!(t.closed_properly());
     }
 }
