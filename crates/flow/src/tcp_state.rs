@@ -119,7 +119,8 @@ impl TcpState {
 }
 
 impl TcpState {
-    /// The handshake in order: SYN, SYN-ACK from the other side, ACK from the SYN's side.
+    /// The handshake in order: SYN, SYN-ACK from the other side, ACK (without FIN) from the
+    /// SYN's side.
     #[inline]
     fn track_handshake(&mut self, side: usize, flags: u8) {
         let side = (side & 1) as u8;
@@ -129,7 +130,7 @@ impl TcpState {
                 self.syn_side = side;
             }
             (1, f) if f == SYN | ACK && side != self.syn_side => self.handshake = 2,
-            (2, f) if f & (SYN | RST) == 0 && f & ACK != 0 && side == self.syn_side => self.handshake = 3,
+            (2, f) if f & (SYN | RST | FIN) == 0 && f & ACK != 0 && side == self.syn_side => self.handshake = 3,
             _ => {}
         }
     }
@@ -186,6 +187,17 @@ mod tests {
         s.on_segment(0, FIN | ACK, 0, 100, 529);
         s.on_segment(1, ACK, 0, 529, 101);
         assert!(!s.closed_properly(), "only one teardown FIN was seen");
+    }
+
+    #[test]
+    fn a_fin_does_not_complete_the_handshake() {
+        let mut s = TcpState::default();
+        // SYN, SYN-ACK, then the responder closes and the initiator answers with FIN-ACK
+        // (bro.org-filtered.pcap lacks the third ACK).
+        for (side, flags) in [(0, SYN), (1, SYN | ACK), (1, FIN | ACK), (0, FIN | ACK)] {
+            s.on_packet(side, flags);
+        }
+        assert!(!s.established_properly());
     }
 
     #[test]
