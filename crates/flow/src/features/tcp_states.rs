@@ -31,7 +31,9 @@ pub fn on_packet(conn: &TcpState, flags: u8) -> u8 {
     } else if conn.state == ConnState::Closed && flags & SYN == 0 {
         af |= AFTER_TEARDOWN;
     }
-    if flags & RST != 0 {
+    // Only the RST that resets the connection: RSTs after it are packets after a reset
+    // (ethereum.pcap: the side answering a RST with RSTs gets 0x10 alone).
+    if flags & RST != 0 && !conn.reset_seen() {
         af |= RESET_FROM_SENDER;
     }
     // A connection opened by a RST or a packet without SYN or ACK: what port scans send. One
@@ -104,5 +106,12 @@ mod tests {
         // A RST or a null packet first is a scan whatever follows.
         assert_ne!(run(&[(0, 0)]).0 & SCAN, 0);
         assert_ne!(run(&[(0, RST)]).0 & SCAN, 0);
+    }
+
+    #[test]
+    fn only_the_first_reset_is_a_reset_from_sender() {
+        let (a, b) = run(&[(0, SYN), (1, SYN | ACK), (0, ACK), (0, RST), (1, RST), (1, RST)]);
+        assert_eq!(a & (RESET_FROM_SENDER | AFTER_RESET), RESET_FROM_SENDER);
+        assert_eq!(b & (RESET_FROM_SENDER | AFTER_RESET), AFTER_RESET);
     }
 }
