@@ -40,6 +40,11 @@ pub struct TcpState {
     /// Sequence number of each side's teardown FIN, and whether the peer acknowledged it.
     fin_seq: [u32; 2],
     fin_acked: [bool; 2],
+    /// The side (1 or 2, 0 for none) whose FIN opened the connection, until the peer answers.
+    fin_opener: u8,
+    /// The peer answered a FIN-opened connection with a bare ACK: Tranalyzer2 then ignores the
+    /// FINs and keeps the connection established (wechat.pcap, cloudflare-warp.pcap).
+    fins_ignored: bool,
 }
 
 impl TcpState {
@@ -51,16 +56,32 @@ impl TcpState {
     /// FIN that does not ack the first, ACK, ACK).
     #[inline]
     pub fn on_segment(&mut self, side: usize, flags: u8, payload: u32, seq: u32, ack: u32) -> bool {
-        let flags = if payload > 0 { flags & !FIN } else { flags };
+        let mut flags = if payload > 0 { flags & !FIN } else { flags };
         let before = *self;
         let s = side & 1;
         let o = s ^ 1;
+        let opens_with_fin = self.state == ConnState::None && flags & FIN != 0 && flags & (SYN | RST) == 0;
+        if self.fin_opener == o as u8 + 1 {
+            self.fin_opener = 0;
+            if flags & (ACK | FIN | SYN | RST) == ACK {
+                self.fins_ignored = true;
+                self.fin = [false; 2];
+                self.second_fin = None;
+                self.state = ConnState::Established;
+            }
+        }
+        if self.fins_ignored {
+            flags &= !FIN;
+        }
         // Any segment with ACK (a FIN-ACK too) may acknowledge the peer's FIN.
         if flags & ACK != 0 && self.fin[o] && !self.fin_acked[o] && ack.wrapping_sub(self.fin_seq[o]) as i32 > 0 {
             self.fin_acked[o] = true;
         }
         let had_fin = self.fin[s];
         self.on_packet(side, flags);
+        if opens_with_fin {
+            self.fin_opener = s as u8 + 1;
+        }
         if flags & FIN != 0 && flags & RST == 0 && !had_fin && self.fin[s] {
             self.fin_seq[s] = seq;
             self.fin_acked[s] = false;
@@ -198,6 +219,23 @@ mod tests {
             s.on_packet(side, flags);
         }
         assert!(!s.established_properly());
+    }
+
+    #[test]
+    fn fin_opened_connection_answered_by_a_bare_ack_stays_established() {
+        // wechat.pcap: FIN, ACK, FIN, ACK on a connection seen first with a FIN.
+        let mut s = TcpState::default();
+        s.on_segment(0, FIN | ACK, 0, 100, 500);
+        s.on_segment(1, ACK, 0, 500, 101);
+        s.on_segment(1, FIN | ACK, 0, 500, 101);
+        s.on_segment(0, ACK, 0, 101, 501);
+        assert_eq!(s.state, ConnState::Established);
+        // Answered by a FIN, it closes as usual.
+        let mut t = TcpState::default();
+        t.on_segment(0, FIN | ACK, 0, 100, 500);
+        t.on_segment(1, FIN | ACK, 0, 500, 101);
+        t.on_segment(0, ACK, 0, 101, 501);
+        assert!(t.closed_properly());
     }
 
     #[test]
