@@ -239,6 +239,11 @@ impl FlowMeter {
         let before = self.next_ind;
 
         let later_fragment = p.is_fragment && p.frag_offset > 0 && p.l3 != L3::None;
+        // A later fragment joined to its datagram's flow is no activity for the LRU list:
+        // Tranalyzer2 leaves the flow where its first fragment put it (and with that deadline),
+        // so a fragmented datagram's flow times out before a later single-packet one
+        // (dnscrypt-v1-and-resolver-pings.pcap).
+        let mut joined_fragment = false;
         let mut key = FlowKey::from_packet(p);
         let mut extra_stat = 0;
         if later_fragment && p.l3 == L3::Ipv6 {
@@ -251,6 +256,7 @@ impl FlowMeter {
             match self.frags.get(&fk) {
                 Some(&(slot, ind)) if self.is_live(slot, ind) => {
                     key = self.recs[slot as usize].key;
+                    joined_fragment = !self.recs[slot as usize].timed_out;
                 }
                 _ => {
                     // Without its first fragment the datagram's ports are unknown.
@@ -282,7 +288,9 @@ impl FlowMeter {
         let (r, opp) = pair_mut(&mut self.recs, slot, opposite);
         r.stat |= extra_stat;
         r.update(ts_ns, p, opp);
-        r.clock_ns = self.clock;
+        if !joined_fragment {
+            r.clock_ns = self.clock;
+        }
         if p.l3 == L3::Ipv4 && !later_fragment {
             // Tranalyzer2 starts comparing IP IDs with the second packet of a direction, so a
             // duplicate of the very first packet goes unflagged, and ID 0 (what many stacks send
@@ -306,15 +314,16 @@ impl FlowMeter {
         if p.l4_proto == 6 && p.l4_present {
             let side = r.inverted as usize;
             r.tcp_af |= crate::features::tcp_states::on_packet(&r.tcp, p.tcp_flags);
-            changed = r.tcp.on_packet(side, p.tcp_flags);
+            changed = r.tcp.on_segment(side, p.tcp_flags, p.l7_len, p.tcp_seq, p.tcp_ack);
         }
         let state = r.tcp.state;
         if r.timed_out {
             r.timed_out = false;
-        } else {
+            self.link_head(slot, class_of(state));
+        } else if !joined_fragment {
             self.unlink(slot);
+            self.link_head(slot, class_of(state));
         }
-        self.link_head(slot, class_of(state));
         let opp = self.recs[slot as usize].opposite;
         if changed && opp != NIL {
             let tcp = self.recs[slot as usize].tcp;
@@ -649,3 +658,7 @@ impl FlowMeter {
         r.next = NIL;
     }
 }
+
+#[cfg(test)]
+#[path = "meter_tests.rs"]
+mod tests;

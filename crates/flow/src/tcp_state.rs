@@ -37,9 +37,64 @@ pub struct TcpState {
     pub(crate) syn_side: u8,
     /// A RST was seen (from either side).
     pub(crate) reset: bool,
+    /// Sequence number of each side's teardown FIN, and whether the peer acknowledged it.
+    fin_seq: [u32; 2],
+    fin_acked: [bool; 2],
+    /// The side (1 or 2, 0 for none) whose FIN opened the connection, until the peer answers.
+    fin_opener: u8,
+    /// The peer answered a FIN-opened connection with a bare ACK: Tranalyzer2 then ignores the
+    /// FINs and keeps the connection established (wechat.pcap, cloudflare-warp.pcap).
+    fins_ignored: bool,
 }
 
 impl TcpState {
+    /// [`on_packet`](Self::on_packet) for a real segment, with what Tranalyzer2 also looks at:
+    /// a FIN that carries data does not count as a teardown FIN (the segment counts as data:
+    /// such connections end "malformed teardown", 0x02, and keep their timeout, `pop3.pcap`), and
+    /// the connection is closed only once each side's FIN is acknowledged by the peer's
+    /// acknowledgement number, not by the first ACK after the second FIN (`bfcp.pcapng`: FIN,
+    /// FIN that does not ack the first, ACK, ACK).
+    #[inline]
+    pub fn on_segment(&mut self, side: usize, flags: u8, payload: u32, seq: u32, ack: u32) -> bool {
+        let mut flags = if payload > 0 { flags & !FIN } else { flags };
+        let before = *self;
+        let s = side & 1;
+        let o = s ^ 1;
+        let opens_with_fin = self.state == ConnState::None && flags & FIN != 0 && flags & (SYN | RST) == 0;
+        if self.fin_opener == o as u8 + 1 {
+            self.fin_opener = 0;
+            if flags & (ACK | FIN | SYN | RST) == ACK {
+                self.fins_ignored = true;
+                self.fin = [false; 2];
+                self.second_fin = None;
+                self.state = ConnState::Established;
+            }
+        }
+        if self.fins_ignored {
+            flags &= !FIN;
+        }
+        // Any segment with ACK (a FIN-ACK too) may acknowledge the peer's FIN.
+        if flags & ACK != 0 && self.fin[o] && !self.fin_acked[o] && ack.wrapping_sub(self.fin_seq[o]) as i32 > 0 {
+            self.fin_acked[o] = true;
+        }
+        let had_fin = self.fin[s];
+        self.on_packet(side, flags);
+        if opens_with_fin {
+            self.fin_opener = s as u8 + 1;
+        }
+        if flags & FIN != 0 && flags & RST == 0 && !had_fin && self.fin[s] {
+            self.fin_seq[s] = seq;
+            self.fin_acked[s] = false;
+        }
+        if self.state == ConnState::Closed && !(self.fin_acked[0] && self.fin_acked[1]) {
+            self.state = ConnState::Closing;
+        }
+        if self.state == ConnState::Closing && self.fin[0] && self.fin[1] && self.fin_acked[0] && self.fin_acked[1] {
+            self.state = ConnState::Closed;
+        }
+        before != *self
+    }
+
     /// Advances the shared state with a packet sent by side `side` (0 or 1) carrying `flags`.
     /// Returns true when anything changed (the state or the FIN bookkeeping), so that the caller
     /// copies it to the other direction.
@@ -85,7 +140,8 @@ impl TcpState {
 }
 
 impl TcpState {
-    /// The handshake in order: SYN, SYN-ACK from the other side, ACK from the SYN's side.
+    /// The handshake in order: SYN, SYN-ACK from the other side, ACK (without FIN) from the
+    /// SYN's side.
     #[inline]
     fn track_handshake(&mut self, side: usize, flags: u8) {
         let side = (side & 1) as u8;
@@ -95,7 +151,7 @@ impl TcpState {
                 self.syn_side = side;
             }
             (1, f) if f == SYN | ACK && side != self.syn_side => self.handshake = 2,
-            (2, f) if f & (SYN | RST) == 0 && f & ACK != 0 && side == self.syn_side => self.handshake = 3,
+            (2, f) if f & (SYN | RST | FIN) == 0 && f & ACK != 0 && side == self.syn_side => self.handshake = 3,
             _ => {}
         }
     }
@@ -138,5 +194,69 @@ mod tests {
         assert_eq!(s.state, ConnState::Closed);
         s.on_packet(0, RST);
         assert_eq!(s.state, ConnState::Reset);
+    }
+
+    #[test]
+    fn fin_with_data_is_not_a_teardown_fin() {
+        let mut s = TcpState::default();
+        for (side, flags) in [(0, SYN), (1, SYN | ACK), (0, ACK)] {
+            s.on_segment(side, flags, 0, 0, 0);
+        }
+        s.on_segment(1, FIN | ACK | 0x08, 28, 500, 100);
+        assert_eq!(s.state, ConnState::Established);
+        s.on_segment(0, ACK, 0, 100, 529);
+        s.on_segment(0, FIN | ACK, 0, 100, 529);
+        s.on_segment(1, ACK, 0, 529, 101);
+        assert!(!s.closed_properly(), "only one teardown FIN was seen");
+    }
+
+    #[test]
+    fn a_fin_does_not_complete_the_handshake() {
+        let mut s = TcpState::default();
+        // SYN, SYN-ACK, then the responder closes and the initiator answers with FIN-ACK
+        // (bro.org-filtered.pcap lacks the third ACK).
+        for (side, flags) in [(0, SYN), (1, SYN | ACK), (1, FIN | ACK), (0, FIN | ACK)] {
+            s.on_packet(side, flags);
+        }
+        assert!(!s.established_properly());
+    }
+
+    #[test]
+    fn fin_opened_connection_answered_by_a_bare_ack_stays_established() {
+        // wechat.pcap: FIN, ACK, FIN, ACK on a connection seen first with a FIN.
+        let mut s = TcpState::default();
+        s.on_segment(0, FIN | ACK, 0, 100, 500);
+        s.on_segment(1, ACK, 0, 500, 101);
+        s.on_segment(1, FIN | ACK, 0, 500, 101);
+        s.on_segment(0, ACK, 0, 101, 501);
+        assert_eq!(s.state, ConnState::Established);
+        // Answered by a FIN, it closes as usual.
+        let mut t = TcpState::default();
+        t.on_segment(0, FIN | ACK, 0, 100, 500);
+        t.on_segment(1, FIN | ACK, 0, 500, 101);
+        t.on_segment(0, ACK, 0, 101, 501);
+        assert!(t.closed_properly());
+    }
+
+    #[test]
+    fn closed_when_both_fins_are_acknowledged() {
+        let mut s = TcpState::default();
+        for (side, flags) in [(0, SYN), (1, SYN | ACK), (0, ACK)] {
+            s.on_segment(side, flags, 0, 0, 0);
+        }
+        // FIN (seq 100), FIN that does not acknowledge it, then the two ACKs.
+        s.on_segment(0, FIN | ACK, 0, 100, 500);
+        s.on_segment(1, FIN | ACK, 0, 500, 100);
+        s.on_segment(0, ACK, 0, 101, 501);
+        assert_eq!(s.state, ConnState::Closing, "side 0's FIN is not acknowledged yet");
+        s.on_segment(1, ACK, 0, 501, 101);
+        assert!(s.closed_properly());
+        // The classic FIN, FIN-ACK, ACK.
+        let mut t = TcpState::default();
+        t.on_segment(0, FIN | ACK, 0, 100, 500);
+        t.on_segment(1, FIN | ACK, 0, 500, 101);
+        assert_eq!(t.state, ConnState::Closing);
+        t.on_segment(0, ACK, 0, 101, 501);
+        assert!(t.closed_properly());
     }
 }

@@ -48,6 +48,8 @@ pub struct ConnKey {
     pub initiator: [u8; 16],
     pub responder: [u8; 16],
     pub service_port: u16,
+    /// The record is the responder's direction (its source is the responder).
+    pub inverted: bool,
 }
 
 impl ConnKey {
@@ -61,9 +63,9 @@ impl ConnKey {
         };
         let (sport, dport) = shown_ports(k);
         Some(if rec.inverted {
-            ConnKey { v6, initiator: k.dst, responder: k.src, service_port: sport }
+            ConnKey { v6, initiator: k.dst, responder: k.src, service_port: sport, inverted: true }
         } else {
-            ConnKey { v6, initiator: k.src, responder: k.dst, service_port: dport }
+            ConnKey { v6, initiator: k.src, responder: k.dst, service_port: dport, inverted: false }
         })
     }
 
@@ -87,12 +89,25 @@ pub fn packet_source(p: &PacketInfo) -> Option<IpKey> {
 
 /// Most hosts whose packet and byte totals are kept; packets of further hosts are not counted
 /// (and counted in [`ConnStat::untracked_packets`]), so that a capture of random sources cannot
-/// exhaust memory. The live tables need no bound: their entries are removed with the flows, and
-/// the flow table is bounded.
+/// exhaust memory (responders keep their slot for good, see [`ConnStat`]). The live tables need
+/// no bound: their entries are removed with the flows, and the flow table is bounded.
 pub const MAX_HOSTS: usize = 1 << 22;
+
+/// What Tranalyzer2 prints as the totals of a host it does not find in its table (a host whose
+/// slot was given back while one of its records was still live): the packet count reads 0 and
+/// the byte count this constant, in every golden capture where it happens.
+pub const MISSING_HOST_TOTALS: (u64, u64) = (0, 4_198_402);
 
 /// The connStat stage: live counts of connections per host, host pair and (host, service port),
 /// and running packet and byte totals per source host.
+///
+/// The totals imitate Tranalyzer2's storage, inferred from its output (`srvloc.pcap`,
+/// `teamspeak3.pcap`, `1kxun.pcap`, `amqp.pcap`): they live in slots that are never cleared. A
+/// host takes a slot when it is first the source of a record or a packet: as initiator, the slot
+/// given back last (or a new one), as responder always a new one. It gives it back when it is
+/// no longer the initiator of any live pair, even if it still answers in others; reading a host
+/// without a slot gives [`MISSING_HOST_TOTALS`]. So a new initiator continues the totals of the
+/// one that left last, and a host that returns after a pause usually gets its own slot back.
 #[derive(Default)]
 pub struct ConnStat {
     /// Live records per (initiator, responder).
@@ -102,9 +117,13 @@ pub struct ConnStat {
     /// Distinct responders per initiator, distinct initiators per responder (counting pairs).
     fan_out: HashMap<IpKey, u32>,
     fan_in: HashMap<IpKey, u32>,
-    /// (packets, bytes) sent per host since the start; never decreases.
-    sent: HashMap<IpKey, (u64, u64)>,
-    /// Packets not counted because `sent` was full.
+    /// The slot of each host that has one.
+    host_slot: HashMap<IpKey, u32>,
+    /// (packets, bytes) per slot, never cleared.
+    slots: Vec<(u64, u64)>,
+    /// Slots given back, the last one on top.
+    free: Vec<u32>,
+    /// Packets not counted because the host table was full.
     pub untracked_packets: u64,
 }
 
@@ -137,17 +156,36 @@ impl ConnStat {
     /// A packet was accounted (after the flows that ended before it and the record it created).
     #[inline]
     pub fn packet(&mut self, src: IpKey, l7_len: u32) {
-        let n = self.sent.len();
-        let e = match self.sent.get_mut(&src) {
-            Some(e) => e,
-            None if n < MAX_HOSTS => self.sent.entry(src).or_default(),
+        let slot = match self.host_slot.get(&src) {
+            Some(&i) => Some(i),
+            None => self.take_slot(src, true),
+        };
+        match slot.and_then(|i| self.slots.get_mut(i as usize)) {
+            Some(e) => {
+                e.0 += 1;
+                e.1 += l7_len as u64;
+            }
+            None => self.untracked_packets += 1,
+        }
+    }
+
+    /// Gives `host` a slot if it has none: the last one given back when `reuse`, else a new one.
+    fn take_slot(&mut self, host: IpKey, reuse: bool) -> Option<u32> {
+        if let Some(&i) = self.host_slot.get(&host) {
+            return Some(i);
+        }
+        if self.host_slot.len() >= MAX_HOSTS {
+            return None;
+        }
+        let i = match if reuse { self.free.pop() } else { None } {
+            Some(i) => i,
             None => {
-                self.untracked_packets += 1;
-                return;
+                self.slots.push((0, 0));
+                (self.slots.len() - 1) as u32
             }
         };
-        e.0 += 1;
-        e.1 += l7_len as u64;
+        self.host_slot.insert(host, i);
+        Some(i)
     }
 
     /// A record (either direction) was created.
@@ -157,6 +195,11 @@ impl ConnStat {
             inc(&mut self.fan_in, (k.v6, k.responder));
         }
         inc(&mut self.ports, k.port());
+        if k.inverted {
+            self.take_slot((k.v6, k.responder), false);
+        } else {
+            self.take_slot((k.v6, k.initiator), true);
+        }
     }
 
     /// A record ended: reads its counts into it, then removes it from the live counts. Call for
@@ -167,7 +210,8 @@ impl ConnStat {
             return;
         };
         let src = (k.v6, rec.key.src);
-        let (pkts, bytes) = self.sent.get(&src).copied().unwrap_or((0, 0));
+        let slot = self.host_slot.get(&src).and_then(|&i| self.slots.get(i as usize));
+        let (pkts, bytes) = slot.copied().unwrap_or(MISSING_HOST_TOTALS);
         let fan_out = self.fan_out.get(&(k.v6, k.initiator)).copied().unwrap_or(0);
         let fan_in = self.fan_in.get(&(k.v6, k.responder)).copied().unwrap_or(0);
         // The counts are kept from the initiator's side but read from the row's: the source of
@@ -182,7 +226,11 @@ impl ConnStat {
             bytes,
         };
         if dec(&mut self.pairs, &k.pair()) {
-            dec(&mut self.fan_out, &(k.v6, k.initiator));
+            if dec(&mut self.fan_out, &(k.v6, k.initiator)) {
+                if let Some(i) = self.host_slot.remove(&(k.v6, k.initiator)) {
+                    self.free.push(i);
+                }
+            }
             dec(&mut self.fan_in, &(k.v6, k.responder));
         }
         dec(&mut self.ports, &k.port());
@@ -278,5 +326,77 @@ mod tests {
         cs.ended(&mut c);
         assert_eq!((c.conn.sip, c.conn.sip_dip, c.conn.sip_dprt), (1, 1, 1));
         assert!(cs.pairs.is_empty() && cs.ports.is_empty() && cs.fan_out.is_empty() && cs.fan_in.is_empty());
+    }
+
+    #[test]
+    fn totals_follow_slots_not_hosts() {
+        let mut cs = ConnStat::new();
+        // Host 1 sends 3 packets to 9 and leaves; host 2, the next new initiator, continues its
+        // totals; host 1 returning gets a slot of its own (a new one: the only freed one is 2's).
+        let mut a = rec(1, 9, 427, false);
+        cs.created(&ConnKey::of(&a).unwrap());
+        for _ in 0..3 {
+            cs.packet((false, a.key.src), 10);
+        }
+        cs.ended(&mut a);
+        assert_eq!((a.conn.pkts, a.conn.bytes), (3, 30));
+        let mut b = rec(2, 9, 427, false);
+        cs.created(&ConnKey::of(&b).unwrap());
+        cs.packet((false, b.key.src), 5);
+        cs.ended(&mut b);
+        assert_eq!((b.conn.pkts, b.conn.bytes), (4, 35), "inherits the freed slot");
+        // Two initiators at once: the second gets a new slot, and after both left the last
+        // freed one (the second's) is reused first.
+        let mut c = rec(3, 9, 427, false);
+        let mut d = rec(4, 9, 427, false);
+        cs.created(&ConnKey::of(&c).unwrap());
+        cs.packet((false, c.key.src), 1);
+        cs.created(&ConnKey::of(&d).unwrap());
+        cs.packet((false, d.key.src), 1);
+        cs.ended(&mut c);
+        cs.ended(&mut d);
+        assert_eq!((c.conn.pkts, d.conn.pkts), (5, 1));
+        let mut e = rec(5, 9, 427, false);
+        cs.created(&ConnKey::of(&e).unwrap());
+        cs.ended(&mut e);
+        assert_eq!(e.conn.pkts, 1, "last freed, first reused");
+    }
+
+    #[test]
+    fn responders_take_new_slots_and_keep_them() {
+        let mut cs = ConnStat::new();
+        let mut a = rec(1, 9, 53, false);
+        cs.created(&ConnKey::of(&a).unwrap());
+        cs.packet((false, a.key.src), 7);
+        cs.ended(&mut a);
+        // 9 answers 1 in a new conversation: the slot 1 gave back goes to the next initiator,
+        // never to a responder.
+        let mut q = rec(2, 9, 53, false);
+        let mut r = FlowRecord { key: q.key.reversed(), inverted: true, ..FlowRecord::default() };
+        cs.created(&ConnKey::of(&q).unwrap());
+        cs.created(&ConnKey::of(&r).unwrap());
+        cs.packet((false, r.key.src), 100);
+        cs.ended(&mut q);
+        cs.ended(&mut r);
+        assert_eq!((q.conn.pkts, q.conn.bytes), (1, 7));
+        assert_eq!((r.conn.pkts, r.conn.bytes), (1, 100));
+        assert!(cs.host_slot.contains_key(&(false, r.key.src)), "a responder keeps its slot");
+    }
+
+    #[test]
+    fn host_without_slot_reads_the_missing_constant() {
+        let mut cs = ConnStat::new();
+        // 1 -> 2 and 2 -> 1 as two conversations; when 2's own conversation ends, 2 gives its
+        // slot back although it still answers in 1's.
+        let mut a = rec(1, 2, 80, false);
+        let mut ab = FlowRecord { key: a.key.reversed(), inverted: true, ..FlowRecord::default() };
+        let mut c = rec(2, 1, 90, false);
+        for r in [&a, &ab, &c] {
+            cs.created(&ConnKey::of(r).unwrap());
+        }
+        cs.ended(&mut c);
+        cs.ended(&mut a);
+        cs.ended(&mut ab);
+        assert_eq!((ab.conn.pkts, ab.conn.bytes), MISSING_HOST_TOTALS);
     }
 }
