@@ -117,8 +117,7 @@ pub(crate) fn key_of(p: &PacketInfo) -> (&[u8], &[u8]) {
 /// observer's attempts are kept per pair).
 #[inline]
 pub(crate) fn shard_of_pair(a: &[u8], b: &[u8], shards: usize) -> usize {
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    // A few multiplies on whole words: the reader hashes every packet.
+    // Whole words, a few multiplies: the reader does this for every packet.
     let word = |x: &[u8], i: usize| {
         let mut w = [0u8; 8];
         let part = x.get(i * 8..).unwrap_or(&[]);
@@ -126,10 +125,13 @@ pub(crate) fn shard_of_pair(a: &[u8], b: &[u8], shards: usize) -> usize {
         w[..n].copy_from_slice(&part[..n]);
         u64::from_le_bytes(w)
     };
-    let mut h = word(lo, 0).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        ^ word(lo, 1).wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
-        ^ word(hi, 0).wrapping_mul(0x1656_67b1_9e37_79f9)
-        ^ word(hi, 1).wrapping_mul(0x27d4_eb2f_1656_67c5);
+    let (a, b) = ((word(a, 0), word(a, 1)), (word(b, 0), word(b, 1)));
+    // Any fixed order of the two makes the pair unordered.
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let mut h = lo.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ lo.1.wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
+        ^ hi.0.wrapping_mul(0x1656_67b1_9e37_79f9)
+        ^ hi.1.wrapping_mul(0x27d4_eb2f_1656_67c5);
     h ^= h >> 29;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     ((h >> 32) % shards as u64) as usize
