@@ -1,12 +1,15 @@
 //! `netanom flows`: captures in, a Tranalyzer2-compatible flow table out.
 
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 use netanom_engine::labels::{Labeller, LABEL_COLUMNS};
-use netanom_engine::{run_flows, FlowJob, Input, Progress, RunReport};
+use netanom_engine::observe::PairView;
+use netanom_engine::{run_flows_rows, FlowJob, Input, Progress, RowFormatter, RowSink, RunReport};
 use netanom_flow::features::{self, COLUMN_GROUPS};
+use netanom_flow::schema::Column;
 use netanom_flow::{Ending, FlowRecord, FlowSink, MeterConfig};
 use netanom_output::{Destination, Format, TableMeta, TableWriter};
 
@@ -54,9 +57,10 @@ pub struct FlowsArgs {
     #[arg(long)]
     pub no_headers_file: bool,
 
-    /// Flow-table threads: the table is split into shards by address pair, one thread each, beside
-    /// a reading thread and a merging one. The output is the same as with one thread (except that
-    /// a full table evicts per shard).
+    /// Worker threads: the flow table is split into shards by address pair, one worker each, which
+    /// also dissect the packets and format the rows; a light reading thread and a merging one
+    /// (connStat, output order) go beside them. The output is the same as with one thread (except
+    /// that a full table evicts per shard). Use as many as the machine has cores.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub threads: u16,
 
@@ -122,6 +126,117 @@ struct RowWriter {
     table: Option<Box<dyn TableWriter>>,
     labeller: Option<Labeller>,
     error: Option<io::Error>,
+    /// With `--threads` (and a text format): the output stream, which rows formatted by the
+    /// worker threads are appended to, and how to make their formatters.
+    shared: Option<(SharedOut, Format, Vec<Column>, TableMeta)>,
+}
+
+/// The output stream, shared by the table writer (header, flush) and the rows formatted on the
+/// worker threads (written by one thread, in order).
+#[derive(Clone)]
+struct SharedOut(Arc<Mutex<Box<dyn Write + Send>>>);
+
+impl Write for SharedOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
+    }
+}
+
+/// Where a worker's table writer puts its rows until they are handed over.
+#[derive(Clone, Default)]
+struct RowBuf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for RowBuf {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A worker thread's formatter: its own table writer (into memory) and labeller.
+struct Formatter {
+    table: Box<dyn TableWriter>,
+    buf: RowBuf,
+    labeller: Option<Labeller>,
+}
+
+impl Formatter {
+    fn row(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>, view: PairView) {
+        let res = match self.labeller.as_mut() {
+            Some(l) => {
+                l.label_with(rec, opp, view);
+                self.table.row(&mut |w| {
+                    features::write_row(rec, opp, w);
+                    l.write(w);
+                })
+            }
+            None => self.table.row(&mut |w| features::write_row(rec, opp, w)),
+        };
+        // Writing into memory does not fail.
+        debug_assert!(res.is_ok());
+    }
+}
+
+impl RowFormatter for Formatter {
+    fn conversation(
+        &mut self,
+        first: &FlowRecord,
+        second: Option<&FlowRecord>,
+        _how: &Ending,
+        views: [PairView; 2],
+        out: &mut Vec<u8>,
+    ) {
+        self.row(first, second, views[0]);
+        if let Some(b) = second {
+            self.row(b, Some(first), views[1]);
+        }
+        let mut buf = self.buf.0.lock().unwrap_or_else(|e| e.into_inner());
+        out.extend_from_slice(&buf);
+        buf.clear();
+    }
+
+    fn into_labeller(self: Box<Self>) -> Option<Labeller> {
+        self.labeller
+    }
+}
+
+impl RowSink for RowWriter {
+    fn formatter(&mut self) -> Option<Box<dyn RowFormatter>> {
+        let (_, format, columns, meta) = self.shared.as_ref()?;
+        let buf = RowBuf::default();
+        let table = netanom_output::open_to(*format, Box::new(buf.clone()), columns.clone(), meta).ok()?;
+        // The header went in at opening: the shared output has it already.
+        buf.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        Some(Box::new(Formatter { table, buf, labeller: self.labeller.as_ref().map(Labeller::fork) }))
+    }
+
+    fn write_rows(&mut self, bytes: &[u8]) -> bool {
+        let Some((out, ..)) = self.shared.as_mut() else { return false };
+        if self.error.is_some() {
+            return false;
+        }
+        if let Err(e) = out.write_all(bytes) {
+            self.error = Some(e);
+            self.table = None;
+            return false;
+        }
+        true
+    }
+
+    fn formatter_done(&mut self, f: Box<dyn RowFormatter>) {
+        if let (Some(mine), Some(theirs)) = (self.labeller.as_mut(), f.into_labeller()) {
+            mine.absorb(&theirs);
+        }
+    }
 }
 
 impl RowWriter {
@@ -208,14 +323,21 @@ pub fn run(a: FlowsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         let hp = netanom_output::headers_path(p);
         netanom_output::write_headers(&hp, &columns, &groups, &meta)?;
     }
-    let table = netanom_output::open(a.format, &dest, columns, &meta)?;
-    let mut sink = RowWriter { table: Some(table), labeller, error: None };
+    // With threads, text rows are formatted on the worker threads and appended to one stream.
+    let (table, shared) = if a.threads > 1 && a.format != Format::Parquet {
+        let out = SharedOut(Arc::new(Mutex::new(dest.open()?)));
+        let table = netanom_output::open_to(a.format, Box::new(out.clone()), columns.clone(), &meta)?;
+        (table, Some((out, a.format, columns, meta)))
+    } else {
+        (netanom_output::open(a.format, &dest, columns, &meta)?, None)
+    };
+    let mut sink = RowWriter { table: Some(table), labeller, error: None, shared };
 
     let show_progress = !a.quiet && io::stderr().is_terminal();
     let mut bar = ProgressBar::new(show_progress);
     let observer = sink.labeller.is_some().then_some(observer);
     let job = FlowJob { inputs, meter, mmap: !a.no_mmap, threads: a.threads as usize, observer };
-    let mut report = run_flows(&job, &mut sink, &mut |p: &Progress| bar.update(p))?;
+    let mut report = run_flows_rows(&job, &mut sink, &mut |p: &Progress| bar.update(p))?;
     report.labels = sink.labeller.as_ref().map(Labeller::report);
     bar.finish();
 

@@ -6,6 +6,8 @@ use netanom_wire::{dissect, flowstat, PacketInfo};
 
 use crate::observe::{Observer, SharedObserver};
 use crate::report::{link_type_name, RunReport};
+use crate::route::{fast_route, key_of, shard_of_pair};
+use crate::sharded::Dispatcher;
 
 const SNAPPED: u64 = flowstat::SNAP_L2 | flowstat::SNAP_L3_LEN | flowstat::SNAP_L3_HDR | flowstat::SNAP_L4_HDR;
 
@@ -77,6 +79,55 @@ impl PacketFeed {
                 false
             }
         }
+    }
+
+    /// With `--threads`: accounts one frame and hands it, undissected where possible, to the
+    /// shard of its address pair (see the `sharded` module).
+    #[inline]
+    pub(crate) fn route(&mut self, ts_ns: u64, linktype: u32, data: &[u8], orig_len: u32, d: &mut Dispatcher) {
+        self.packets += 1;
+        self.captured_bytes += data.len() as u64;
+        self.wire_bytes += orig_len as u64;
+        self.count_link_type(linktype);
+        let shards = d.shards();
+        let (shard, conflict) = match fast_route(linktype, data) {
+            Some(r) => {
+                let mut conflict = false;
+                if let (Some(o), false) = (&self.observer, r.v6) {
+                    if r.src_ip[..3] == r.dst_ip[..3] {
+                        let (s, t) = (
+                            [r.src_ip[0], r.src_ip[1], r.src_ip[2], r.src_ip[3]],
+                            [r.dst_ip[0], r.dst_ip[1], r.dst_ip[2], r.dst_ip[3]],
+                        );
+                        let mut o = o.lock().unwrap_or_else(|e| e.into_inner());
+                        conflict = o.owners_ipv4(s, t, &r.src_mac, &r.dst_mac);
+                    }
+                }
+                (shard_of_pair(&r.src_ip, &r.dst_ip, shards), conflict)
+            }
+            None => match dissect(linktype, data, orig_len, &mut self.info) {
+                Ok(()) => {
+                    if let Some(o) = &self.observer {
+                        if Observer::wants(&self.info) {
+                            o.lock().unwrap_or_else(|e| e.into_inner()).owners_packet(&mut self.info);
+                        }
+                    }
+                    let (a, b) = key_of(&self.info);
+                    (shard_of_pair(a, b, shards), self.info.mac_ip_conflict)
+                }
+                Err(why) => {
+                    self.count_skip(why.as_str());
+                    return;
+                }
+            },
+        };
+        self.fed += 1;
+        d.push(ts_ns, linktype, data, orig_len, shard, conflict);
+    }
+
+    /// Frames flagged as snapped that were dissected elsewhere (by the shards).
+    pub(crate) fn add_snapped(&mut self, n: u64) {
+        self.snapped += n;
     }
 
     /// Writes the packet totals (packets, bytes, link types, skipped) into `report`.

@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use crate::observe::SharedObserver;
+use crate::observe::{PairView, SharedObserver};
 use netanom_flow::features;
 use netanom_flow::schema::{Column, IpText, Kind, ValueSink};
 use netanom_flow::FlowRecord;
@@ -164,17 +164,7 @@ impl Labeller {
     fn read_aggregates(&mut self, rec: &FlowRecord, due_ns: u64, end_seq: u64) {
         self.aggregates = [0; AGGREGATES];
         let Some(o) = &self.observer else { return };
-        let k = &rec.key;
-        // Orient the row's key initiator → responder, as the observer counts.
-        let (init, resp, port) = if rec.inverted { (&k.dst, &k.src, k.src_port) } else { (&k.src, &k.dst, k.dst_port) };
-        let v = o.lock().unwrap_or_else(|e| e.into_inner()).pair_until(
-            init,
-            resp,
-            port,
-            (rec.first_ns, rec.last_ns, due_ns),
-            end_seq,
-            &mut self.ports_seen,
-        );
+        let v = o.lock().unwrap_or_else(|e| e.into_inner()).row_view(rec, due_ns, end_seq, &mut self.ports_seen);
         self.aggregates = [v.ports as u64, v.port_attempts as u64];
     }
 
@@ -205,9 +195,20 @@ impl Labeller {
     /// (`Ending::end_seq`): the per-source aggregates then count only the packets up to it, which
     /// makes them the same with one flow table or with `--threads`.
     pub fn label_at(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>, due_ns: u64, end_seq: u64) {
+        self.read_aggregates(rec, due_ns, end_seq);
+        self.evaluate(rec, opp);
+    }
+
+    /// [`Labeller::label`] with the per-source aggregates already known (with `--threads`, the
+    /// shard that holds the row's address pair computes them when the conversation ends).
+    pub fn label_with(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>, view: PairView) {
+        self.aggregates = [view.ports as u64, view.port_attempts as u64];
+        self.evaluate(rec, opp);
+    }
+
+    fn evaluate(&mut self, rec: &FlowRecord, opp: Option<&FlowRecord>) {
         self.capture.begin();
         features::write_row(rec, opp, &mut self.capture);
-        self.read_aggregates(rec, due_ns, end_seq);
         for (i, v) in self.aggregates.iter().enumerate() {
             self.capture.row.set_int(self.first_aggregate + i, *v);
         }
@@ -257,6 +258,33 @@ impl Labeller {
         }
         w.uint(self.is_anomalous() as u64);
         w.short_str(&self.names);
+    }
+
+    /// A labeller with the same rules and observer and no counts yet (one per formatting thread).
+    pub fn fork(&self) -> Labeller {
+        Labeller {
+            compiled: self.compiled.clone(),
+            capture: Capture::new(self.capture.wanted.len(), self.compiled.columns_used()),
+            fired: FiredRules::new(),
+            names: String::with_capacity(128),
+            counts: vec![0; self.counts.len()],
+            rows: 0,
+            anomalous: 0,
+            skipped: self.skipped.clone(),
+            observer: self.observer.clone(),
+            first_aggregate: self.first_aggregate,
+            aggregates: [0; AGGREGATES],
+            ports_seen: Vec::with_capacity(64),
+        }
+    }
+
+    /// Adds the counts of a [`fork`](Self::fork) to this labeller's.
+    pub fn absorb(&mut self, other: &Labeller) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.rows += other.rows;
+        self.anomalous += other.anomalous;
     }
 
     pub fn report(&self) -> LabelReport {
@@ -418,6 +446,21 @@ mod tests {
         let r = l.report();
         assert_eq!((r.rows, r.anomalous_rows), (2, 1));
         assert_eq!(r.rules.iter().map(|c| c.rows).collect::<Vec<_>>(), [1, 1, 0]);
+    }
+
+    #[test]
+    fn forks_label_with_given_aggregates_and_add_up() {
+        let rules = RuleSet::parse_str("[[rule]]\nname = \"scan\"\nwhen = \"srcDstPorts >= 10\"\n", "t.toml").unwrap();
+        let mut l = Labeller::new(rules, &columns()).unwrap();
+        let mut f = l.fork();
+        let rec = FlowRecord::default();
+        f.label_with(&rec, None, PairView { ports: 12, port_attempts: 1 });
+        assert_eq!(f.fired_names(), "scan");
+        f.label_with(&rec, None, PairView { ports: 3, port_attempts: 1 });
+        assert!(!f.is_anomalous());
+        l.absorb(&f);
+        let r = l.report();
+        assert_eq!((r.rows, r.anomalous_rows, r.rules[0].rows), (2, 1, 1));
     }
 
     #[test]

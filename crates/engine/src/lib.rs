@@ -16,10 +16,13 @@ mod inputs;
 pub mod labels;
 pub mod observe;
 mod report;
+mod route;
+mod rows;
 mod run;
 mod sharded;
 
 pub use feed::PacketFeed;
 pub use inputs::{expand_inputs, Input};
 pub use report::{FileReport, RunReport};
-pub use run::{run_flows, EngineError, FlowJob, Progress};
+pub use rows::{RowFormatter, RowSink};
+pub use run::{run_flows, run_flows_rows, EngineError, FlowJob, Progress};

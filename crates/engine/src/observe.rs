@@ -1,7 +1,11 @@
 //! netanom's own per-source aggregation, for rules that need more than one flow.
 //!
-//! The reading thread shows every dissected packet to an [`Observer`] before the flow table gets
-//! it (one thread, so the same result whatever `--threads`). It keeps two small tables:
+//! Every dissected packet is shown to an [`Observer`] before the flow table gets it. It keeps two
+//! small tables, which with `--threads` live apart so that the result is the same as with one
+//! thread: the address owners need every packet in input order and stay with the reading thread
+//! (the `SharedObserver`); the attempts of an address pair concern only that pair's packets, so
+//! each shard keeps those of its pairs (all packets of a pair go to one shard) and answers the
+//! labeller's question about a row when its conversation ends there:
 //!
 //! * **Attempts per address pair**: for each (initiator, responder) IP pair, the distinct
 //!   destination ports the initiator tried and how often it tried each: a TCP SYN without ACK is
@@ -27,6 +31,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use hashbrown::HashMap;
+use netanom_flow::FlowRecord;
 use netanom_wire::{PacketInfo, L3};
 
 /// A row sees the attempts from this long before its flow's first packet to this long after its
@@ -74,10 +79,34 @@ pub struct Observer {
     /// after (through the list in `seen`): a sorted insert per attempt cost a memmove each, 10% of
     /// `netanom flows` on a capture with scans.
     port_bits: Vec<u64>,
+    /// With `--threads`, each shard holds `MAX_PAIRS / shards` pairs (0: [`MAX_PAIRS`]).
+    pair_limit: usize,
+    /// Answers computed by the shards for the rows about to be labelled, in row order.
+    presets: Vec<(PresetKey, PairView)>,
+    preset_next: usize,
 }
+
+/// What identifies a [`Observer::pair_until`] question: initiator, responder, port, end_seq.
+type PresetKey = ([u8; 16], [u8; 16], u16, u64);
 
 /// The observer as shared between the reading thread and the labeller.
 pub type SharedObserver = Arc<Mutex<Observer>>;
+
+/// The row of `rec` as the observer counts: initiator, responder, responder's port.
+pub(crate) fn row_question(rec: &FlowRecord) -> ([u8; 16], [u8; 16], u16) {
+    let k = &rec.key;
+    if rec.inverted {
+        (k.dst, k.src, k.src_port)
+    } else {
+        (k.src, k.dst, k.dst_port)
+    }
+}
+
+/// The preset key of the row of `rec` ending at `end_seq`.
+pub(crate) fn preset_key(rec: &FlowRecord, end_seq: u64) -> PresetKey {
+    let (i, r, p) = row_question(rec);
+    (i, r, p, end_seq)
+}
 
 fn same_24(a: &[u8; 16], b: &[u8; 16]) -> bool {
     a[..3] == b[..3]
@@ -90,6 +119,35 @@ fn unicast(mac: &[u8; 6]) -> bool {
 impl Observer {
     pub fn shared() -> SharedObserver {
         Arc::new(Mutex::new(Observer::default()))
+    }
+
+    /// An observer of one shard's address pairs (attempts only), out of `shards`.
+    pub(crate) fn for_shard(shards: usize) -> Observer {
+        Observer { pair_limit: (MAX_PAIRS / shards.max(1)).max(1), ..Observer::default() }
+    }
+
+    fn max_pairs(&self) -> usize {
+        if self.pair_limit == 0 {
+            MAX_PAIRS
+        } else {
+            self.pair_limit
+        }
+    }
+
+    /// Hands over the answers a shard computed for the rows of the next conversation (with
+    /// `--threads` the attempts live in the shards): [`Observer::pair_until`] returns them for
+    /// the questions they answer, so a labeller reading this observer sees what one thread sees.
+    pub(crate) fn preset(&mut self, answers: &[(PresetKey, PairView)]) {
+        self.presets.clear();
+        self.presets.extend_from_slice(answers);
+        self.preset_next = 0;
+    }
+
+    /// What a labeller asks about the row of `rec` (oriented initiator → responder), with the
+    /// conversation's due time and end packet, answered from this observer's attempts.
+    pub fn row_view(&mut self, rec: &FlowRecord, due_ns: u64, end_seq: u64, seen: &mut Vec<u16>) -> PairView {
+        let (init, resp, port) = row_question(rec);
+        self.pair_until(&init, &resp, port, (rec.first_ns, rec.last_ns, due_ns), end_seq, seen)
     }
 
     /// Whether `packet` would change or be marked by the observer (cheap, no lock needed).
@@ -115,31 +173,57 @@ impl Observer {
     /// contradicts a learnt address owner.
     pub fn packet_at(&mut self, seq: u64, ts_ns: u64, p: &mut PacketInfo) {
         self.next_seq = seq + 1;
+        self.owners_packet(p);
+        self.attempts_packet(seq, ts_ns, p);
+    }
+
+    /// The address-owner half of [`Observer::packet_at`]: needs every packet in input order
+    /// (with `--threads`, the reading thread runs it).
+    pub fn owners_packet(&mut self, p: &mut PacketInfo) {
         if p.l3 == L3::None {
             self.arp(p);
+            return;
+        }
+        if p.l3 == L3::Ipv4 && p.has_mac {
+            let src = [p.src_ip[0], p.src_ip[1], p.src_ip[2], p.src_ip[3]];
+            let dst = [p.dst_ip[0], p.dst_ip[1], p.dst_ip[2], p.dst_ip[3]];
+            p.mac_ip_conflict |= self.owners_ipv4(src, dst, &p.src_mac, &p.dst_mac);
+        }
+    }
+
+    /// Whether an IPv4 frame `src` → `dst` sent from `src_mac` to `dst_mac` contradicts a learnt
+    /// owner (learning `src` when it is new); false for peers in different /24s (not checked).
+    #[inline]
+    pub fn owners_ipv4(&mut self, src: [u8; 4], dst: [u8; 4], src_mac: &[u8; 6], dst_mac: &[u8; 6]) -> bool {
+        if src[..3] != dst[..3] {
+            return false;
+        }
+        let mut conflict = false;
+        match self.owners.get(&src) {
+            Some(m) => conflict |= m != src_mac,
+            None if unicast(src_mac) && self.owners.len() < MAX_OWNERS => {
+                self.owners.insert(src, *src_mac);
+            }
+            None => {}
+        }
+        if unicast(dst_mac) {
+            if let Some(m) = self.owners.get(&dst) {
+                conflict |= m != dst_mac;
+            }
+        }
+        conflict
+    }
+
+    /// The attempts half of [`Observer::packet_at`]: only the packet's own address pair is
+    /// touched, so with `--threads` each shard keeps the attempts of its address pairs.
+    #[inline]
+    pub fn attempts_packet(&mut self, seq: u64, ts_ns: u64, p: &PacketInfo) {
+        if p.l3 == L3::None {
             return;
         }
         let attempt = (p.l4_proto == 6 && p.tcp_flags & 0x12 == 0x02) || (p.l4_proto == 17 && p.src_port > p.dst_port);
         if attempt && p.l4_present {
             self.attempt(seq, ts_ns, p);
-        }
-        if p.l3 == L3::Ipv4 && p.has_mac && same_24(&p.src_ip, &p.dst_ip) {
-            let src = [p.src_ip[0], p.src_ip[1], p.src_ip[2], p.src_ip[3]];
-            let dst = [p.dst_ip[0], p.dst_ip[1], p.dst_ip[2], p.dst_ip[3]];
-            let mut conflict = false;
-            match self.owners.get(&src) {
-                Some(m) => conflict |= *m != p.src_mac,
-                None if unicast(&p.src_mac) && self.owners.len() < MAX_OWNERS => {
-                    self.owners.insert(src, p.src_mac);
-                }
-                None => {}
-            }
-            if unicast(&p.dst_mac) {
-                if let Some(m) = self.owners.get(&dst) {
-                    conflict |= *m != p.dst_mac;
-                }
-            }
-            p.mac_ip_conflict |= conflict;
         }
     }
 
@@ -156,7 +240,7 @@ impl Observer {
 
     fn attempt(&mut self, seq: u64, ts_ns: u64, p: &PacketInfo) {
         let key = (p.src_ip, p.dst_ip);
-        if !self.pairs.contains_key(&key) && self.pairs.len() >= MAX_PAIRS {
+        if !self.pairs.contains_key(&key) && self.pairs.len() >= self.max_pairs() {
             return;
         }
         let s = self.pairs.entry(key).or_default();
@@ -194,6 +278,14 @@ impl Observer {
         end_seq: u64,
         seen: &mut Vec<u16>,
     ) -> PairView {
+        // The A and B rows of a conversation ask the same question (about different times): the
+        // answers are taken in row order.
+        if let Some(&(k, v)) = self.presets.get(self.preset_next) {
+            if k == (*initiator, *responder, port, end_seq) {
+                self.preset_next += 1;
+                return v;
+            }
+        }
         let key = (*initiator, *responder);
         let Some(s) = self.pairs.get_mut(&key) else { return PairView::default() };
         // Pruning here, in row order, keeps what a row sees independent of the reading thread.
@@ -311,6 +403,44 @@ mod tests {
             o.pair(&ip(1), &ip(2), 7, (200 * s, 200 * s, 1000 * s), &mut seen),
             PairView { ports: 1, port_attempts: 1 }
         );
+    }
+
+    #[test]
+    fn presets_answer_the_rows_in_order_then_the_table_does() {
+        let mut o = Observer::default();
+        let mut p = pkt(1, 2, 1, 2);
+        o.packet(5, &mut p);
+        let mut rec = FlowRecord::default();
+        rec.key.src = ip(1);
+        rec.key.dst = ip(2);
+        rec.key.dst_port = 53;
+        rec.key.src_port = 40000;
+        let mut b = rec.clone();
+        (b.key.src, b.key.dst, b.key.src_port, b.key.dst_port, b.inverted) = (ip(2), ip(1), 53, 40000, true);
+        let (va, vb) = (PairView { ports: 7, port_attempts: 1 }, PairView { ports: 9, port_attempts: 2 });
+        o.preset(&[(preset_key(&rec, 10), va), (preset_key(&b, 10), vb)]);
+        let mut seen = Vec::new();
+        assert_eq!(o.row_view(&rec, u64::MAX, 10, &mut seen), va);
+        assert_eq!(o.row_view(&b, u64::MAX, 10, &mut seen), vb, "the B row asks the same question");
+        // used up: the table answers (one attempt on port 53)
+        assert_eq!(o.row_view(&rec, u64::MAX, 10, &mut seen), PairView { ports: 1, port_attempts: 1 });
+    }
+
+    #[test]
+    fn owners_and_attempts_halves_make_the_whole() {
+        let (mut whole, mut halves) = (Observer::default(), Observer::default());
+        for (i, (s, d, sm, dm)) in
+            [(10, 21, 0x10, 0x21), (21, 10, 0x21, 0x66), (21, 10, 0x66, 0x10)].into_iter().enumerate()
+        {
+            let (mut p, mut q) = (pkt(s, d, sm, dm), pkt(s, d, sm, dm));
+            whole.packet_at(i as u64, i as u64, &mut p);
+            halves.owners_packet(&mut q);
+            halves.attempts_packet(i as u64, i as u64, &q);
+            assert_eq!(p.mac_ip_conflict, q.mac_ip_conflict);
+        }
+        let mut seen = Vec::new();
+        let t = (0, 10, u64::MAX);
+        assert_eq!(whole.pair(&ip(21), &ip(10), 53, t, &mut seen), halves.pair(&ip(21), &ip(10), 53, t, &mut seen));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use netanom_wire::PacketInfo;
 use crate::feed::PacketFeed;
 use crate::inputs::{expand_inputs, Expanded, Input};
 use crate::report::{FileReport, RunReport, MAX_DAMAGE_EXAMPLES};
+use crate::rows::{Plain, RowSink};
 use crate::sharded::with_shards;
 
 /// What to read and how to build flows.
@@ -71,6 +72,16 @@ pub fn run_flows(
     sink: &mut (dyn FlowSink + Send),
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<RunReport, EngineError> {
+    run_flows_rows(job, &mut Plain(sink), progress)
+}
+
+/// [`run_flows`] into a [`RowSink`]: with `--threads`, its formatters format the rows on the
+/// worker threads.
+pub fn run_flows_rows(
+    job: &FlowJob,
+    sink: &mut dyn RowSink,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<RunReport, EngineError> {
     if job.inputs.is_empty() {
         return Err(EngineError::NoInput);
     }
@@ -93,29 +104,32 @@ pub fn run_flows(
                 stage.packet(p);
                 stage.is_closed()
             };
-            report.files.push(read_one(e, job.mmap, (i, inputs.len()), &mut feed, &mut state, progress));
+            let mut frame = |st: &mut PacketFeed, ts: u64, lt: u32, data: &[u8], orig: u32| {
+                st.packet(ts, lt, data, orig, &mut feed)
+            };
+            report.files.push(read_one(e, job.mmap, (i, inputs.len()), &mut frame, &mut state, progress));
         }
         meter.finish(&mut stage);
         drop(stage);
         (conversations, rows, counters) = (counting.conversations, counting.rows, meter.counters().clone());
     } else {
-        let mut counting = CountingSink { inner: sink, conversations: 0, rows: 0 };
-        let (files, c) = with_shards(&job.meter, job.threads, &mut counting, |d, closed| {
+        let (files, t) = with_shards(&job.meter, job.threads, job.observer.clone(), sink, |d, closed| {
             let mut files = Vec::new();
             for (i, e) in inputs.iter().enumerate() {
                 if closed.load(Ordering::Relaxed) {
                     break;
                 }
-                let mut feed = |ts: u64, p: &PacketInfo| {
-                    d.push(ts, p);
+                let mut frame = |st: &mut PacketFeed, ts: u64, lt: u32, data: &[u8], orig: u32| {
+                    st.route(ts, lt, data, orig, d);
                     closed.load(Ordering::Relaxed)
                 };
-                files.push(read_one(e, job.mmap, (i, inputs.len()), &mut feed, &mut state, progress));
+                files.push(read_one(e, job.mmap, (i, inputs.len()), &mut frame, &mut state, progress));
             }
             files
         });
         report.files = files;
-        (conversations, rows, counters) = (counting.conversations, counting.rows, c);
+        state.add_snapped(t.snapped);
+        (conversations, rows, counters) = (t.conversations, t.rows, t.counters);
     }
 
     state.fill_report(&mut report);
@@ -133,7 +147,7 @@ pub fn run_flows(
 }
 
 struct CountingSink<'a> {
-    inner: &'a mut (dyn FlowSink + Send),
+    inner: &'a mut dyn RowSink,
     conversations: u64,
     rows: u64,
 }
@@ -174,13 +188,16 @@ fn open(e: &Expanded, mmap: bool) -> Result<(CaptureReader, u64), CaptureError> 
     }
 }
 
-/// Reads one input, handing every dissected packet to `feed`, which returns true to stop early
-/// (the output went away).
+/// What the read loop does with each frame (time, link type, bytes, length on the wire): returns
+/// true to stop early (the output went away).
+type OnFrame<'a> = dyn FnMut(&mut PacketFeed, u64, u32, &[u8], u32) -> bool + 'a;
+
+/// Reads one input, handing every frame to `on_frame`.
 fn read_one(
     e: &Expanded,
     mmap: bool,
     (file_index, files): (usize, usize),
-    feed: &mut dyn FnMut(u64, &PacketInfo) -> bool,
+    on_frame: &mut OnFrame,
     st: &mut PacketFeed,
     progress: &mut dyn FnMut(&Progress),
 ) -> FileReport {
@@ -210,7 +227,7 @@ fn read_one(
         };
         match ev {
             ReadEvent::Packet(p) => {
-                if st.packet(p.ts_ns, p.linktype, p.data, p.orig_len, feed) {
+                if on_frame(st, p.ts_ns, p.linktype, p.data, p.orig_len) {
                     stopped = true;
                 }
                 if st.packets >= next_check {

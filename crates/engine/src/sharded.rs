@@ -1,46 +1,97 @@
 //! `--threads N`: the flow table split into N shards by a hash of each packet's address pair,
 //! with output identical to the single-threaded table.
 //!
-//! One thread reads and dissects, and hands each shard its packets in batches together with the
-//! timestamps of *every* packet of the batch, so that each shard's clock (which drives the
-//! timeouts) follows the whole input and its flows end at exactly the packet where they would
-//! end in one table. A merging thread puts the shards' ended conversations back into the
-//! single-threaded order (by the packet at which they ended, then by [`Ending`]) and renumbers
-//! them in creation order, then hands them to the sink.
+//! Three kinds of thread, so that almost all the work runs on the N workers:
+//!
+//! * The **reader** (the caller's thread) only frames capture records, finds each frame's
+//!   address pair (without dissecting the common frames, see the `route` module), runs the part
+//!   of the observer that needs every packet in input order (who owns an address on the link,
+//!   a hash lookup for on-link IPv4) and copies the frame into its shard's batch. It sends every
+//!   shard the timestamps of *every* packet of the batch, so that each shard's clock (which
+//!   drives the timeouts) follows the whole input and its flows end at exactly the packet where
+//!   they would end in one table.
+//! * **N workers**, one per shard: each dissects its frames (checksums included), keeps the
+//!   observer's connection attempts of its address pairs (a pair's packets all land in one
+//!   shard), runs its flow table and, when a conversation ends, answers the labeller's question
+//!   about its pair right away (what one thread would answer at that packet). Between batches,
+//!   workers also format rows (labels included) for the output, in chunks handed out by the
+//!   merger: that is most of the per-row work.
+//! * The **merger** puts the shards' ended conversations back into single-threaded order (by the
+//!   packet at which they ended, then by [`Ending`]), renumbers them in creation order, runs
+//!   connStat (which needs the global order of creations, packets and ends), then hands the
+//!   conversations out in chunks for formatting and writes the formatted chunks in order. With
+//!   an output that cannot be formatted in pieces (Parquet) or a plain [`FlowSink`], the merger
+//!   gives the conversations to the sink itself.
+//!
+//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` ran 1.6× as fast as
+//! one thread (median of 5 interleaved pairs at real-time priority on a machine loaded by other
+//! jobs; README, "Speed and memory"). The work added by splitting (about 25% more CPU: copying
+//! frames into batches, routing, moving ended records between threads) is what keeps it from 2×.
 //!
 //! Shards hash the address pair, not the ports, so that an IP fragment (which has no ports)
 //! meets its first fragment. Two things differ from one table, by design: a full table evicts
-//! the oldest flow of its own shard (each shard holds `max_flows / N`), and the peak table size in
-//! the report is the sum of the shards' peaks.
+//! the oldest flow of its own shard (each shard holds `max_flows / N`; likewise each shard's
+//! observer holds `MAX_PAIRS / N` address pairs), and the peak table size in the report is the
+//! sum of the shards' peaks.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
+use hashbrown::HashMap;
 use netanom_flow::features::conn_stat::{packet_source, ConnKey, ConnStat, IpKey};
 use netanom_flow::features::tcp_flags::ws::WsState;
 use netanom_flow::{EndReason, Ending, FlowMeter, FlowRecord, FlowSink, MeterConfig, MeterCounters};
-use netanom_wire::{PacketInfo, L3};
+use netanom_wire::{dissect, flowstat, PacketInfo};
+
+use crate::observe::{preset_key, Observer, PairView, SharedObserver};
+use crate::rows::{RowFormatter, RowSink};
 
 /// Packets per batch: large enough that channel traffic is negligible, small enough that the
 /// shards and the merger work concurrently.
 const BATCH: usize = 1024;
-/// Batches in flight per shard (bounds memory; a slow merger slows the reader down).
-const IN_FLIGHT: usize = 8;
+/// Batches in flight per shard (bounds memory; a slow merger slows the reader down). Deep enough
+/// that a thread briefly off its core (a busy machine) does not stall the others.
+const IN_FLIGHT: usize = 16;
+/// Conversations per formatting chunk.
+const CHUNK: usize = 96;
+
+const SNAPPED: u64 = flowstat::SNAP_L2 | flowstat::SNAP_L3_LEN | flowstat::SNAP_L3_HDR | flowstat::SNAP_L4_HDR;
+
+/// One frame of a shard's batch; its bytes are in [`Batch::bytes`].
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    /// Index in the batch.
+    idx: u32,
+    linktype: u32,
+    orig_len: u32,
+    start: u32,
+    len: u32,
+    /// The reader's observer found it contradicts an address owner.
+    conflict: bool,
+}
 
 /// What the reader sends a shard.
 pub(crate) struct Batch {
     first_seq: u64,
     /// Timestamps of all packets of the batch, whichever shard they belong to.
     ts: Vec<u64>,
-    /// This shard's packets: index in the batch, dissected packet.
-    mine: Vec<(u32, PacketInfo)>,
+    /// This shard's frames, in order.
+    mine: Vec<Frame>,
+    bytes: Vec<u8>,
 }
 
 impl Batch {
     fn new() -> Batch {
-        Batch { first_seq: 0, ts: Vec::with_capacity(BATCH), mine: Vec::with_capacity(BATCH) }
+        Batch { first_seq: 0, ts: Vec::with_capacity(BATCH), mine: Vec::with_capacity(BATCH), bytes: Vec::new() }
     }
+}
+
+/// A worker's input, in order: batches from the reader, then the end of input; formatting chunks
+/// from the merger at any time.
+enum Work {
+    Batch(Batch),
+    End,
+    Format(Chunk),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,23 +102,31 @@ enum Phase {
     Packet,
 }
 
-struct Ended {
-    seq: u64,
-    phase: Phase,
+/// A conversation as it travels from a shard to the output.
+struct Conv {
     how: Ending,
     a: FlowRecord,
     b: Option<FlowRecord>,
+    /// The observer's answers for the A and B rows.
+    views: [PairView; 2],
+}
+
+struct Ended {
+    seq: u64,
+    phase: Phase,
+    /// Boxed once in the shard: from there on only the pointer moves.
+    conv: Box<Conv>,
 }
 
 impl Ended {
     /// Position in the single-threaded output.
-    fn order(&self) -> (u64, Phase, u64, u8, u64, u64) {
-        match (self.phase, self.how.reason) {
-            (_, EndReason::Flushed) => (u64::MAX, Phase::Expire, self.how.link_seq, 0, 0, 0),
+    fn order(&self) -> (u64, Phase, u64) {
+        match (self.phase, self.conv.how.reason) {
+            (_, EndReason::Flushed) => (u64::MAX, Phase::Expire, self.conv.how.link_seq),
             // Timed-out flows end in order of their last packet (one packet per sequence number).
-            (Phase::Expire, _) => (self.seq, self.phase, self.how.link_seq, 0, 0, 0),
+            (Phase::Expire, _) => (self.seq, self.phase, self.conv.how.link_seq),
             // Only the shard that owns the packet ends flows in this phase: keep its order.
-            (Phase::Packet, _) => (self.seq, self.phase, 0, 0, 0, 0),
+            (Phase::Packet, _) => (self.seq, self.phase, 0),
         }
     }
 }
@@ -87,8 +146,15 @@ struct ShardResult {
     ended: Vec<Ended>,
     /// In order of sequence number.
     events: Vec<(u64, ConnEvent)>,
-    /// Only in the last result.
-    counters: Option<MeterCounters>,
+    /// Only in the last result: the table's counters and the frames flagged as snapped.
+    counters: Option<(MeterCounters, u64)>,
+}
+
+/// A run of conversations for a worker to format, numbered in output order.
+struct Chunk {
+    no: u64,
+    #[allow(clippy::vec_box)] // boxed in the shard so that only pointers move from there on
+    convs: Vec<Box<Conv>>,
 }
 
 struct ShardSink {
@@ -96,14 +162,25 @@ struct ShardSink {
     phase: Phase,
     ended: Vec<Ended>,
     events: Vec<(u64, ConnEvent)>,
+    /// This shard's connection attempts, when rows are labelled.
+    observer: Option<Observer>,
+    seen: Vec<u16>,
 }
 
 impl FlowSink for ShardSink {
     fn flow(&mut self, _first: &FlowRecord, _second: Option<&FlowRecord>) {
-        unreachable!("the meter reports ends through flow_ended")
+        unreachable!("the meter reports ends through flow_ended_mut")
     }
-    fn flow_ended(&mut self, first: &FlowRecord, second: Option<&FlowRecord>, how: &Ending) {
-        self.ended.push(Ended { seq: self.seq, phase: self.phase, how: *how, a: first.clone(), b: second.cloned() });
+    fn flow_ended_mut(&mut self, first: &mut FlowRecord, second: Option<&mut FlowRecord>, how: &Ending) {
+        let mut views = [PairView::default(); 2];
+        if let Some(o) = self.observer.as_mut() {
+            views[0] = o.row_view(first, how.deadline_ns, how.end_seq, &mut self.seen);
+            if let Some(b) = second.as_deref() {
+                views[1] = o.row_view(b, how.deadline_ns, how.end_seq, &mut self.seen);
+            }
+        }
+        let conv = Box::new(Conv { how: *how, a: take_record(first), b: second.map(take_record), views });
+        self.ended.push(Ended { seq: self.seq, phase: self.phase, conv });
     }
     fn flow_created(&mut self, rec: &FlowRecord) {
         if let Some(k) = ConnKey::of(rec) {
@@ -112,24 +189,19 @@ impl FlowSink for ShardSink {
     }
 }
 
-/// Which shard a packet belongs to: a hash of its (unordered) address pair, so both directions
-/// and all fragments of a datagram land in the same shard.
-pub(crate) fn shard_of(p: &PacketInfo, shards: usize) -> usize {
-    let (a, b): (&[u8], &[u8]) = match p.l3 {
-        L3::None => (&p.src_mac, &p.dst_mac),
-        _ => (&p.src_ip, &p.dst_ip),
-    };
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &x in lo.iter().chain(hi) {
-        h = (h ^ x as u64).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    ((h ^ (h >> 29)) % shards as u64) as usize
+/// A copy of an ended record that takes its heap parts instead of cloning them (the table
+/// releases them right after reporting the record anyway).
+fn take_record(r: &mut FlowRecord) -> FlowRecord {
+    let (hdrs, macs, arp) = (std::mem::take(&mut r.hdrs), std::mem::take(&mut r.macs), r.arp.take());
+    let mut c = r.clone();
+    (c.hdrs, c.macs, c.arp) = (hdrs, macs, arp);
+    c
 }
 
 /// The reader's side: fills batches and sends them; `push` is the per-packet call.
 pub(crate) struct Dispatcher {
-    to_shards: Vec<SyncSender<Batch>>,
+    to_shards: Vec<Sender<Work>>,
+    /// Emptied batches come back here; waiting for one bounds the batches in flight.
     spare: Receiver<Batch>,
     open: Vec<Batch>,
     next_seq: u64,
@@ -137,15 +209,21 @@ pub(crate) struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// Accounts one packet: its timestamp goes to every shard, the packet to its own.
+    pub(crate) fn shards(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Accounts one frame: its timestamp goes to every shard, the frame to its own.
     #[inline]
-    pub(crate) fn push(&mut self, ts_ns: u64, p: &PacketInfo) {
-        let shard = shard_of(p, self.open.len());
+    pub(crate) fn push(&mut self, ts_ns: u64, linktype: u32, data: &[u8], orig_len: u32, shard: usize, conflict: bool) {
         let idx = self.in_batch as u32;
         for b in &mut self.open {
             b.ts.push(ts_ns);
         }
-        self.open[shard].mine.push((idx, p.clone()));
+        let b = &mut self.open[shard];
+        let start = b.bytes.len() as u32;
+        b.bytes.extend_from_slice(data);
+        b.mine.push(Frame { idx, linktype, orig_len, start, len: data.len() as u32, conflict });
         self.in_batch += 1;
         if self.in_batch == BATCH {
             self.flush();
@@ -157,80 +235,237 @@ impl Dispatcher {
             return;
         }
         for (i, tx) in self.to_shards.iter().enumerate() {
-            let fresh = self.spare.try_recv().unwrap_or_else(|_| Batch::new());
+            let fresh = self.spare.recv().unwrap_or_else(|_| Batch::new());
             let mut b = std::mem::replace(&mut self.open[i], fresh);
             b.first_seq = self.next_seq;
             // A shard that went away has failed; the merger reports it.
-            let _ = tx.send(b);
+            let _ = tx.send(Work::Batch(b));
         }
         self.next_seq += self.in_batch as u64;
         self.in_batch = 0;
     }
 
-    /// Sends what is left and closes the shards' inputs.
+    /// Sends what is left and the end of input.
     pub(crate) fn finish(mut self) {
         self.flush();
-        self.to_shards.clear();
+        for tx in &self.to_shards {
+            let _ = tx.send(Work::End);
+        }
     }
 }
 
-fn shard_main(cfg: MeterConfig, input: Receiver<Batch>, output: SyncSender<ShardResult>, spare: SyncSender<Batch>) {
-    let mut meter = FlowMeter::new_shard(cfg);
-    let mut sink = ShardSink { seq: 0, phase: Phase::Expire, ended: Vec::new(), events: Vec::new() };
-    for mut batch in input {
+struct Worker {
+    meter: FlowMeter,
+    sink: ShardSink,
+    info: PacketInfo,
+    snapped: u64,
+    formatter: Option<Box<dyn RowFormatter>>,
+}
+
+impl Worker {
+    fn batch(&mut self, batch: &mut Batch) -> ShardResult {
         let mut created = Vec::new();
         let mut mine = batch.mine.iter().peekable();
         for (j, &ts) in batch.ts.iter().enumerate() {
             let seq = batch.first_seq + j as u64;
-            sink.seq = seq;
-            sink.phase = Phase::Expire;
-            meter.expire_seq(seq, ts, &mut sink);
-            if let Some((_, p)) = mine.next_if(|(i, _)| *i as usize == j) {
-                sink.phase = Phase::Packet;
-                if meter.packet_seq(seq, ts, p, &mut sink) {
-                    created.push(seq + 1);
-                }
-                if let Some(src) = packet_source(p) {
-                    sink.events.push((seq, ConnEvent::Packet(src, p.l7_len)));
-                }
+            self.sink.seq = seq;
+            let Some(f) = mine.next_if(|f| f.idx as usize == j) else {
+                self.sink.phase = Phase::Expire;
+                self.meter.expire_seq(seq, ts, &mut self.sink);
+                continue;
+            };
+            let data = batch.bytes.get(f.start as usize..(f.start + f.len) as usize).unwrap_or(&[]);
+            let p = &mut self.info;
+            // The reader dissected or checked this frame already: it is a flow's.
+            if dissect(f.linktype, data, f.orig_len, p).is_err() {
+                self.sink.phase = Phase::Expire;
+                self.meter.expire_seq(seq, ts, &mut self.sink);
+                continue;
+            }
+            p.mac_ip_conflict |= f.conflict;
+            if p.flow_stat & SNAPPED != 0 {
+                self.snapped += 1;
+            }
+            // What one thread's observer had seen when this packet's flows ended: this packet too.
+            if let Some(o) = self.sink.observer.as_mut() {
+                o.attempts_packet(seq, ts, p);
+            }
+            self.sink.phase = Phase::Expire;
+            self.meter.expire_seq(seq, ts, &mut self.sink);
+            self.sink.phase = Phase::Packet;
+            if self.meter.packet_seq(seq, ts, p, &mut self.sink) {
+                created.push(seq + 1);
+            }
+            if let Some(src) = packet_source(p) {
+                self.sink.events.push((seq, ConnEvent::Packet(src, p.l7_len)));
             }
         }
         batch.ts.clear();
         batch.mine.clear();
-        let result = ShardResult {
+        batch.bytes.clear();
+        ShardResult {
             created,
-            ended: std::mem::take(&mut sink.ended),
-            events: std::mem::take(&mut sink.events),
+            ended: std::mem::take(&mut self.sink.ended),
+            events: std::mem::take(&mut self.sink.events),
             counters: None,
-        };
-        if output.send(result).is_err() {
-            return;
         }
-        let _ = spare.try_send(batch);
     }
-    sink.seq = u64::MAX;
-    meter.finish(&mut sink);
-    let last = ShardResult {
-        created: Vec::new(),
-        ended: std::mem::take(&mut sink.ended),
-        events: Vec::new(),
-        counters: Some(meter.counters().clone()),
-    };
-    let _ = output.send(last);
+
+    fn finish(&mut self) -> ShardResult {
+        self.sink.seq = u64::MAX;
+        self.sink.phase = Phase::Expire;
+        self.meter.finish(&mut self.sink);
+        ShardResult {
+            created: Vec::new(),
+            ended: std::mem::take(&mut self.sink.ended),
+            events: Vec::new(),
+            counters: Some((self.meter.counters().clone(), self.snapped)),
+        }
+    }
+
+    fn format(&mut self, chunk: &Chunk) -> Vec<u8> {
+        let mut out = Vec::with_capacity(chunk.convs.len() * 2048);
+        if let Some(f) = self.formatter.as_mut() {
+            for c in &chunk.convs {
+                f.conversation(&c.a, c.b.as_ref(), &c.how, c.views, &mut out);
+            }
+        }
+        out
+    }
 }
 
-/// Puts the shards' results back in single-threaded order; returns the shards' counters added up.
-fn merge_main(
-    results: Vec<Receiver<ShardResult>>,
-    sink: &mut (dyn FlowSink + Send),
-    closed: &AtomicBool,
-) -> MeterCounters {
+/// A worker thread: its batches in order, then the end of input; chunks to format whenever they
+/// come. Returns its formatter (with its label counts).
+fn worker_main(
+    mut w: Worker,
+    input: Receiver<Work>,
+    results: SyncSender<ShardResult>,
+    spare: SyncSender<Batch>,
+    formatted: Sender<(u64, Vec<u8>)>,
+) -> Option<Box<dyn RowFormatter>> {
+    for work in input {
+        match work {
+            Work::Batch(mut b) => {
+                let r = w.batch(&mut b);
+                // Back to the reader before the result goes out: the reader never waits on the merger.
+                let _ = spare.try_send(b);
+                if results.send(r).is_err() {
+                    break;
+                }
+            }
+            Work::End => {
+                if results.send(w.finish()).is_err() {
+                    break;
+                }
+            }
+            Work::Format(chunk) => {
+                let bytes = w.format(&chunk);
+                if formatted.send((chunk.no, bytes)).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    w.formatter
+}
+
+/// Where the merger sends ordered conversations: out to the workers in chunks, or to the sink.
+struct Output<'s> {
+    sink: &'s mut dyn RowSink,
+    workers: Vec<Sender<Work>>,
+    /// Formatting in chunks (every worker has a formatter).
+    parallel: bool,
+    #[allow(clippy::vec_box)]
+    chunk: Vec<Box<Conv>>,
+    next_chunk: u64,
+    formatted: Receiver<(u64, Vec<u8>)>,
+    /// Formatted chunks that came before their turn.
+    waiting: HashMap<u64, Vec<u8>>,
+    next_write: u64,
+    closed: &'s AtomicBool,
+    observer: Option<SharedObserver>,
+    conversations: u64,
+    rows: u64,
+}
+
+impl Output<'_> {
+    fn conversation(&mut self, mut c: Box<Conv>) {
+        self.conversations += 1;
+        self.rows += 1 + c.b.is_some() as u64;
+        if self.parallel {
+            self.chunk.push(c);
+            if self.chunk.len() >= CHUNK {
+                self.send_chunk();
+            }
+            return;
+        }
+        if self.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Some(o) = &self.observer {
+            let a = (preset_key(&c.a, c.how.end_seq), c.views[0]);
+            let answers = match &c.b {
+                Some(b) => [a, (preset_key(b, c.how.end_seq), c.views[1])],
+                None => [a, a],
+            };
+            let n = 1 + c.b.is_some() as usize;
+            o.lock().unwrap_or_else(|e| e.into_inner()).preset(&answers[..n]);
+        }
+        let c = &mut *c;
+        self.sink.flow_ended_mut(&mut c.a, c.b.as_mut(), &c.how);
+        if self.sink.is_closed() {
+            self.closed.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn send_chunk(&mut self) {
+        if self.chunk.is_empty() {
+            return;
+        }
+        let convs = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        let no = self.next_chunk;
+        self.next_chunk += 1;
+        let w = &self.workers[no as usize % self.workers.len()];
+        // A worker that went away has failed; its rows are missing and the join reports it.
+        let _ = w.send(Work::Format(Chunk { no, convs }));
+    }
+
+    /// Writes the formatted chunks that are due; with `all`, waits for every chunk sent.
+    fn write_ready(&mut self, all: bool) {
+        loop {
+            let got = if all && self.next_write < self.next_chunk {
+                match self.formatted.recv() {
+                    Ok(g) => g,
+                    Err(_) => return,
+                }
+            } else {
+                match self.formatted.try_recv() {
+                    Ok(g) => g,
+                    Err(_) => return,
+                }
+            };
+            self.waiting.insert(got.0, got.1);
+            while let Some(bytes) = self.waiting.remove(&self.next_write) {
+                self.next_write += 1;
+                if !self.closed.load(Ordering::Relaxed) && !self.sink.write_rows(&bytes) {
+                    self.closed.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+/// Puts the shards' results back in single-threaded order; returns the shards' counters added
+/// up and the frames flagged as snapped.
+fn merge_main(results: Vec<Receiver<ShardResult>>, out: &mut Output) -> (MeterCounters, u64) {
     let mut dense: HashMap<u64, u64> = HashMap::new();
     let mut next_ind = 0u64;
     let mut total = MeterCounters::default();
+    let mut snapped = 0;
     let mut done = vec![false; results.len()];
     let mut created = Vec::new();
-    let mut ended = Vec::new();
+    let mut ended: Vec<Option<Ended>> = Vec::new();
+    let mut order: Vec<((u64, Phase, u64), usize)> = Vec::new();
     let mut events: Vec<(u64, ConnEvent)> = Vec::new();
     // The stages that need the global order of creations, packets and ends run here (connStat,
     // tcpWS).
@@ -250,10 +485,11 @@ fn merge_main(
                 continue;
             };
             created.extend_from_slice(&r.created);
-            ended.extend(r.ended);
+            ended.extend(r.ended.into_iter().map(Some));
             events.extend_from_slice(&r.events);
-            if let Some(c) = r.counters {
+            if let Some((c, s)) = r.counters {
                 add(&mut total, &c);
+                snapped += s;
                 done[i] = true;
             }
         }
@@ -262,8 +498,11 @@ fn merge_main(
             next_ind += 1;
             dense.insert(prov, next_ind);
         }
-        ended.sort_by_key(Ended::order);
-        // A packet belongs to one shard, so sequence numbers do not tie across shards.
+        order.clear();
+        order.extend(ended.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (e.order(), i))));
+        // Ties keep the shard's own order (the index breaks them).
+        order.sort_unstable();
+        // Each shard's events are in order: a stable sort merges the runs.
         events.sort_by_key(|&(seq, _)| seq);
         let mut next_event = events.iter().peekable();
         let mut apply = |conn: &mut ConnStat, before: u64| {
@@ -274,29 +513,35 @@ fn merge_main(
                 }
             }
         };
-        for mut e in ended.drain(..) {
+        for &(_, i) in &order {
+            let Some(e) = ended[i].take() else { continue };
+            let mut c = e.conv;
             // Flows that end at a packet end before it is accounted.
             apply(&mut conn, e.seq);
-            conn.ended(&mut e.a);
-            if let Some(b) = e.b.as_mut() {
+            conn.ended(&mut c.a);
+            if let Some(b) = c.b.as_mut() {
                 conn.ended(b);
             }
-            ws.ended(&mut e.a, e.b.as_mut());
-            let ind = dense.remove(&e.a.flow_ind).unwrap_or(e.a.flow_ind);
-            e.a.flow_ind = ind;
-            if let Some(b) = e.b.as_mut() {
+            ws.ended(&mut c.a, c.b.as_mut());
+            let ind = dense.remove(&c.a.flow_ind).unwrap_or(c.a.flow_ind);
+            c.a.flow_ind = ind;
+            if let Some(b) = c.b.as_mut() {
                 b.flow_ind = ind;
             }
-            if !closed.load(Ordering::Relaxed) {
-                sink.flow_ended_mut(&mut e.a, e.b.as_mut(), &e.how);
-                if sink.is_closed() {
-                    closed.store(true, Ordering::Relaxed);
-                }
-            }
+            out.conversation(c);
         }
         apply(&mut conn, u64::MAX);
+        if out.parallel {
+            // Whatever ended in this batch goes out now, so that workers keep busy.
+            out.send_chunk();
+            out.write_ready(false);
+        }
     }
-    total
+    if out.parallel {
+        out.send_chunk();
+        out.write_ready(true);
+    }
+    (total, snapped)
 }
 
 fn add(t: &mut MeterCounters, c: &MeterCounters) {
@@ -311,31 +556,86 @@ fn add(t: &mut MeterCounters, c: &MeterCounters) {
     t.peak_flows += c.peak_flows;
 }
 
-/// Runs `read` (which feeds the dispatcher) with `shards` flow-table threads and a merging thread
-/// that feeds `sink`; returns what `read` returned and the added-up counters.
+/// What the sharded run hands back besides what `read` returned.
+pub(crate) struct ShardTotals {
+    pub counters: MeterCounters,
+    pub snapped: u64,
+    pub conversations: u64,
+    pub rows: u64,
+}
+
+/// Runs `read` (which feeds the dispatcher) with `shards` worker threads and a merging thread
+/// that feeds `sink`; returns what `read` returned and the totals.
 pub(crate) fn with_shards<R>(
     cfg: &MeterConfig,
     shards: usize,
-    sink: &mut (dyn FlowSink + Send),
+    observer: Option<SharedObserver>,
+    sink: &mut dyn RowSink,
     read: impl FnOnce(&mut Dispatcher, &AtomicBool) -> R,
-) -> (R, MeterCounters) {
+) -> (R, ShardTotals) {
     let closed = AtomicBool::new(false);
     let shard_cfg = MeterConfig { max_flows: (cfg.max_flows / shards).max(2), ..cfg.clone() };
+    let mut formatters: Vec<Box<dyn RowFormatter>> = (0..shards).map_while(|_| sink.formatter()).collect();
+    let parallel = formatters.len() == shards;
+    if !parallel {
+        formatters.clear();
+    }
     std::thread::scope(|s| {
-        let (spare_tx, spare_rx) = sync_channel(shards * IN_FLIGHT);
+        let batches = shards * (IN_FLIGHT + 1);
+        let (spare_tx, spare_rx) = sync_channel(batches + shards);
+        for _ in 0..shards * IN_FLIGHT {
+            let _ = spare_tx.try_send(Batch::new());
+        }
+        let (fmt_tx, fmt_rx) = channel();
         let mut to_shards = Vec::new();
         let mut results = Vec::new();
+        let mut handles = Vec::new();
         for _ in 0..shards {
-            let (tx, rx) = sync_channel::<Batch>(IN_FLIGHT);
+            let (tx, rx) = channel::<Work>();
             let (rtx, rrx) = sync_channel::<ShardResult>(IN_FLIGHT);
-            let (cfg, spare) = (shard_cfg.clone(), spare_tx.clone());
-            s.spawn(move || shard_main(cfg, rx, rtx, spare));
+            let w = Worker {
+                meter: FlowMeter::new_shard(shard_cfg.clone()),
+                sink: ShardSink {
+                    seq: 0,
+                    phase: Phase::Expire,
+                    ended: Vec::new(),
+                    events: Vec::new(),
+                    observer: observer.as_ref().map(|_| Observer::for_shard(shards)),
+                    seen: Vec::with_capacity(64),
+                },
+                info: PacketInfo::default(),
+                snapped: 0,
+                formatter: formatters.pop(),
+            };
+            let (spare, formatted) = (spare_tx.clone(), fmt_tx.clone());
+            handles.push(s.spawn(move || worker_main(w, rx, rtx, spare, formatted)));
             to_shards.push(tx);
             results.push(rrx);
         }
-        drop(spare_tx);
+        drop((spare_tx, fmt_tx));
         let closed_ref = &closed;
-        let merger = s.spawn(move || merge_main(results, sink, closed_ref));
+        let workers = to_shards.clone();
+        let merger = s.spawn(move || {
+            let mut out = Output {
+                sink,
+                workers,
+                parallel,
+                chunk: Vec::with_capacity(CHUNK),
+                next_chunk: 0,
+                formatted: fmt_rx,
+                waiting: HashMap::new(),
+                next_write: 0,
+                closed: closed_ref,
+                observer,
+                conversations: 0,
+                rows: 0,
+            };
+            let (counters, snapped) = merge_main(results, &mut out);
+            let totals = ShardTotals { counters, snapped, conversations: out.conversations, rows: out.rows };
+            // The workers stop once nobody can send them work.
+            drop(out.workers);
+            (totals, out.sink)
+        });
         let mut d = Dispatcher {
             open: (0..shards).map(|_| Batch::new()).collect(),
             to_shards,
@@ -345,10 +645,17 @@ pub(crate) fn with_shards<R>(
         };
         let r = read(&mut d, &closed);
         d.finish();
-        let counters = match merger.join() {
-            Ok(c) => c,
+        let (totals, sink) = match merger.join() {
+            Ok(t) => t,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        (r, counters)
+        for h in handles {
+            match h.join() {
+                Ok(Some(f)) => sink.formatter_done(f),
+                Ok(None) => {}
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        (r, totals)
     })
 }

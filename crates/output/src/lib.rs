@@ -74,7 +74,8 @@ impl Destination {
         }
     }
 
-    fn open(&self) -> io::Result<Box<dyn Write + Send>> {
+    /// The destination as a buffered byte stream (what [`open_to`] takes).
+    pub fn open(&self) -> io::Result<Box<dyn Write + Send>> {
         Ok(match self {
             Destination::Stdout => Box::new(BufWriter::with_capacity(1 << 16, io::stdout())),
             Destination::File(p) => Box::new(BufWriter::with_capacity(1 << 16, create(p)?)),
@@ -93,10 +94,21 @@ pub fn open(
     columns: Vec<Column>,
     meta: &TableMeta,
 ) -> io::Result<Box<dyn TableWriter>> {
+    open_to(format, dest.open()?, columns, meta)
+}
+
+/// [`open`] onto a byte stream: lets a caller format rows in pieces elsewhere (one writer per
+/// thread into memory) and append them to the same stream.
+pub fn open_to(
+    format: Format,
+    out: Box<dyn Write + Send>,
+    columns: Vec<Column>,
+    meta: &TableMeta,
+) -> io::Result<Box<dyn TableWriter>> {
     Ok(match format {
-        Format::T2 => Box::new(csvlike::CsvLike::new(dest.open()?, columns, csvlike::Dialect::T2)?),
-        Format::Csv => Box::new(csvlike::CsvLike::new(dest.open()?, columns, csvlike::Dialect::Csv)?),
-        Format::Jsonl => Box::new(jsonl::Jsonl::new(dest.open()?, columns)),
-        Format::Parquet => Box::new(parquet_out::ParquetOut::new(dest.open()?, columns, meta)?),
+        Format::T2 => Box::new(csvlike::CsvLike::new(out, columns, csvlike::Dialect::T2)?),
+        Format::Csv => Box::new(csvlike::CsvLike::new(out, columns, csvlike::Dialect::Csv)?),
+        Format::Jsonl => Box::new(jsonl::Jsonl::new(out, columns)),
+        Format::Parquet => Box::new(parquet_out::ParquetOut::new(out, columns, meta)?),
     })
 }

@@ -1,0 +1,234 @@
+//! With `--threads`, the reading thread only frames records and decides which shard a packet goes
+//! to; the shards dissect. Deciding needs the flow's address pair, which [`fast_route`] reads
+//! straight from the common frames (Ethernet, VLAN tags, IPv4 or IPv6, then TCP, UDP or ICMP):
+//! the same addresses `dissect` would find. Anything else (tunnels, which change the flow's
+//! addresses, ARP, other link types, extension headers, bogus headers) returns None and the
+//! reader dissects the frame fully to find them.
+
+use netanom_wire::wire::ethernet::ethertype as et;
+use netanom_wire::wire::{ayiya, capwap, geneve, gtp, teredo, vxlan};
+use netanom_wire::{linktype, PacketInfo, L3};
+
+/// What the reader needs of a frame: the flow's addresses and the outer Ethernet header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Route {
+    pub v6: bool,
+    pub src_ip: [u8; 16],
+    pub dst_ip: [u8; 16],
+    pub src_mac: [u8; 6],
+    pub dst_mac: [u8; 6],
+}
+
+/// UDP ports at which `dissect` looks for a tunnel (whose inner addresses make the flow).
+fn tunnel_port(p: u16) -> bool {
+    matches!(
+        p,
+        vxlan::PORT
+            | teredo::PORT
+            | gtp::PORT_U
+            | gtp::PORT_C
+            | gtp::PORT_PRIME
+            | geneve::PORT
+            | ayiya::PORT
+            | capwap::PORT_CONTROL
+            | capwap::PORT_DATA
+    )
+}
+
+/// Whether a transport header at `l4` (protocol `proto`) cannot lead `dissect` into a tunnel.
+#[inline]
+fn plain_transport(f: &[u8], proto: u8, l4: usize, later_fragment: bool) -> bool {
+    match proto {
+        6 | 1 | 58 => true,
+        17 if later_fragment => true,
+        17 => match f.get(l4..l4 + 4) {
+            Some(b) => !tunnel_port(u16::from_be_bytes([b[0], b[1]])) && !tunnel_port(u16::from_be_bytes([b[2], b[3]])),
+            // No ports: dissect cannot follow a tunnel either.
+            None => true,
+        },
+        _ => false,
+    }
+}
+
+/// The flow addresses of a common frame, or None when only a full dissection can tell.
+#[inline]
+pub(crate) fn fast_route(lt: u32, f: &[u8]) -> Option<Route> {
+    if lt != linktype::ETHERNET || f.len() < 14 {
+        return None;
+    }
+    let mut off = 12;
+    let mut t = u16::from_be_bytes([f[12], f[13]]);
+    let mut tags = 0;
+    while matches!(t, et::VLAN | et::QINQ | et::VLAN_9100 | et::VLAN_9200) {
+        tags += 1;
+        let b = f.get(off + 4..off + 6)?;
+        if tags > 4 {
+            return None;
+        }
+        t = u16::from_be_bytes([b[0], b[1]]);
+        off += 4;
+    }
+    let l3 = off + 2;
+    let mut r = Route {
+        v6: false,
+        src_ip: [0; 16],
+        dst_ip: [0; 16],
+        src_mac: [f[6], f[7], f[8], f[9], f[10], f[11]],
+        dst_mac: [f[0], f[1], f[2], f[3], f[4], f[5]],
+    };
+    match t {
+        et::IPV4 => {
+            let h = f.get(l3..l3 + 20)?;
+            let ihl = (h[0] & 0x0f) as usize * 4;
+            if h[0] >> 4 != 4 || ihl < 20 {
+                return None;
+            }
+            let later = u16::from_be_bytes([h[6], h[7]]) & 0x1fff != 0;
+            if !plain_transport(f, h[9], l3 + ihl, later) {
+                return None;
+            }
+            r.src_ip[..4].copy_from_slice(&h[12..16]);
+            r.dst_ip[..4].copy_from_slice(&h[16..20]);
+        }
+        et::IPV6 => {
+            let h = f.get(l3..l3 + 40)?;
+            if h[0] >> 4 != 6 || !plain_transport(f, h[6], l3 + 40, false) {
+                return None;
+            }
+            r.v6 = true;
+            r.src_ip.copy_from_slice(&h[8..24]);
+            r.dst_ip.copy_from_slice(&h[24..40]);
+        }
+        _ => return None,
+    }
+    Some(r)
+}
+
+/// The route of a dissected packet (what [`fast_route`] would say, had it known how).
+pub(crate) fn key_of(p: &PacketInfo) -> (&[u8], &[u8]) {
+    match p.l3 {
+        L3::None => (&p.src_mac, &p.dst_mac),
+        _ => (&p.src_ip, &p.dst_ip),
+    }
+}
+
+/// Which of `shards` an (unordered) address pair belongs to: both directions of a flow, and all
+/// fragments of a datagram, land in the same shard, as do all packets of an address pair (the
+/// observer's attempts are kept per pair).
+#[inline]
+pub(crate) fn shard_of_pair(a: &[u8], b: &[u8], shards: usize) -> usize {
+    // Whole words, a few multiplies: the reader does this for every packet.
+    let word = |x: &[u8], i: usize| {
+        let mut w = [0u8; 8];
+        let part = x.get(i * 8..).unwrap_or(&[]);
+        let n = part.len().min(8);
+        w[..n].copy_from_slice(&part[..n]);
+        u64::from_le_bytes(w)
+    };
+    let (a, b) = ((word(a, 0), word(a, 1)), (word(b, 0), word(b, 1)));
+    // Any fixed order of the two makes the pair unordered.
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let mut h = lo.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ lo.1.wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
+        ^ hi.0.wrapping_mul(0x1656_67b1_9e37_79f9)
+        ^ hi.1.wrapping_mul(0x27d4_eb2f_1656_67c5);
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    ((h >> 32) % shards as u64) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netanom_capture::{CaptureReader, ReadEvent};
+    use netanom_wire::dissect;
+
+    /// Checks `fast_route` against `dissect` on every frame of `path`; returns frames routed fast.
+    fn check_file(path: &std::path::Path) -> (u64, u64) {
+        let Ok(mut r) = CaptureReader::open_with(path, false) else { return (0, 0) };
+        let mut info = PacketInfo::default();
+        let (mut fast, mut all) = (0, 0);
+        while let Ok(Some(ev)) = r.next_event() {
+            let ReadEvent::Packet(p) = ev else { continue };
+            all += 1;
+            let Some(route) = fast_route(p.linktype, p.data) else { continue };
+            fast += 1;
+            assert!(dissect(p.linktype, p.data, p.orig_len, &mut info).is_ok());
+            let want = Route {
+                v6: info.l3 == L3::Ipv6,
+                src_ip: info.src_ip,
+                dst_ip: info.dst_ip,
+                src_mac: info.src_mac,
+                dst_mac: info.dst_mac,
+            };
+            assert!(info.l3 != L3::None && info.has_mac, "{}: packet {all} is not IP", path.display());
+            assert_eq!(route, want, "{}: packet {all}", path.display());
+        }
+        (fast, all)
+    }
+
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_route_agrees_with_dissect() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files = vec![root.join("samples/lab.pcap")];
+        // The shared captures (tunnels of every kind, fragments, VLANs), when present.
+        let shared = std::env::var_os("NETANOM_SHARED").map(std::path::PathBuf::from);
+        let shared = shared.unwrap_or_else(|| std::path::PathBuf::from("/work/shared"));
+        walk(&shared.join("data"), &mut files);
+        let (mut fast, mut all) = (0, 0);
+        for f in &files {
+            let (a, b) = check_file(f);
+            fast += a;
+            all += b;
+        }
+        assert!(fast > 0, "no frame took the fast route");
+        println!("{fast} of {all} frames routed without dissection");
+    }
+
+    #[test]
+    fn shard_of_pair_ignores_direction_and_spreads() {
+        let mut counts = [0u32; 3];
+        for i in 0..3000u32 {
+            let mut a = [0u8; 16];
+            let mut b = [0u8; 16];
+            a[..4].copy_from_slice(&[10, 0, (i >> 8) as u8, i as u8]);
+            b[..4].copy_from_slice(&[192, 168, 1, (i % 7) as u8]);
+            let s = shard_of_pair(&a, &b, 3);
+            assert_eq!(s, shard_of_pair(&b, &a, 3));
+            counts[s] += 1;
+        }
+        assert!(counts.iter().all(|&n| n > 800), "{counts:?}");
+        assert_eq!(
+            shard_of_pair(&[1, 2, 3, 4, 5, 6], &[6, 5, 4, 3, 2, 1], 2),
+            shard_of_pair(&[6, 5, 4, 3, 2, 1], &[1, 2, 3, 4, 5, 6], 2)
+        );
+    }
+
+    #[test]
+    fn tunnels_and_arp_need_dissection() {
+        let mut f = vec![0u8; 14 + 20 + 8 + 8];
+        f[12..14].copy_from_slice(&[0x08, 0x00]);
+        f[14] = 0x45;
+        f[23] = 17;
+        f[34..36].copy_from_slice(&4789u16.to_be_bytes());
+        assert!(fast_route(linktype::ETHERNET, &f).is_none(), "VXLAN");
+        f[34..36].copy_from_slice(&53u16.to_be_bytes());
+        assert!(fast_route(linktype::ETHERNET, &f).is_some());
+        f[23] = 47;
+        assert!(fast_route(linktype::ETHERNET, &f).is_none(), "GRE");
+        f[12..14].copy_from_slice(&[0x08, 0x06]);
+        assert!(fast_route(linktype::ETHERNET, &f).is_none(), "ARP");
+    }
+}
