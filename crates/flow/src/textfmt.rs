@@ -107,6 +107,14 @@ pub fn push_g(s: &mut String, v: f64, prec: usize) {
         return;
     }
     let a = v.abs();
+    if a < POW10[prec] && a.fract() == 0.0 {
+        // An integer of at most `prec` digits prints as itself (asymmetries of ±1, counts).
+        if v < 0.0 {
+            s.push('-');
+        }
+        push_u64(s, a as u64);
+        return;
+    }
     let mut e = decimal_exponent(a);
     let lim = POW10[prec] as u64;
     let digits = |e: i32| scale(a, prec as i32 - 1 - e).map(|x| x.round() as u64);
@@ -269,6 +277,11 @@ mod tests {
         assert_eq!(g(f64::NAN, 7), "nan");
         assert_eq!(g(0.000123456789, 7), "0.0001234568");
         assert_eq!(g(123456.75, 15), "123456.75");
+        assert_eq!(g(-1.0, 7), "-1");
+        assert_eq!(g(1234567.0, 7), "1234567");
+        assert_eq!(g(12345678.0, 8), "12345678");
+        assert_eq!(g(10000000.0, 7), "1e+07");
+        assert_eq!(g(-0.0, 7), "0");
     }
 
     #[test]
