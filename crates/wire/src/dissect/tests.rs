@@ -1,3 +1,27 @@
 //! Dissector tests on hand-built frames.
 
 use super::*;
+
+/// An Ethernet/IPv4 frame carrying `payload` as IP protocol `proto` (checksum not needed).
+fn ipv4_frame(proto: u8, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![0u8; 12];
+    f.extend_from_slice(&[0x08, 0x00]);
+    let total = (20 + payload.len()) as u16;
+    f.extend_from_slice(&[0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0, 0, 64, proto, 0, 0]);
+    f.extend_from_slice(&[192, 168, 1, 2, 192, 168, 1, 1]);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Tranalyzer2 counts what follows the IP header as payload when it cannot decode it: an
+/// unknown protocol, or a segment too short to be a TCP header (`fuzz-2006-06-26-2594.pcap`).
+#[test]
+fn undecoded_transport_bytes_are_payload() {
+    let mut i = PacketInfo::default();
+    let f = ipv4_frame(240, &[7; 44]);
+    dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
+    assert_eq!((i.l4_proto, i.l7_len), (240, 44));
+    let f = ipv4_frame(6, &[0xe5, 0x21, 0xba, 0x1d, 0, 0, 0, 1, 0, 0, 0, 2]);
+    dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
+    assert_eq!((i.src_port, i.dst_port, i.l7_len), (58657, 47645, 12));
+}

@@ -112,6 +112,8 @@ impl Dissector<'_, '_> {
                         self.push_arg(Proto::UnkIpProto, proto as u16);
                     }
                     self.stat(fs::STOP_DISSECTING);
+                    // Everything after the IP header is payload to Tranalyzer2 (l7BytesSnt).
+                    self.opaque_payload(off, plen);
                     if plen == 0 {
                         self.stat(fs::SNAP_L4_HDR);
                     }
@@ -144,6 +146,8 @@ impl Dissector<'_, '_> {
             } else if plen >= 4 {
                 self.partial_ports(off);
             }
+            // Tranalyzer2 counts the bytes of a segment too short for a TCP header as payload.
+            self.opaque_payload(off, plen);
             return;
         }
         let Ok(t) = TcpPacket::new_checked(self.at(off)) else {
