@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use netanom_baseline::{Baseline, FlowObs};
 use netanom_engine::labels::Labeller;
 use netanom_flow::features::conn_stat::{packet_source, ConnKey, ConnStat};
+use netanom_flow::features::tcp_flags::ws::WsState;
 use netanom_flow::features::{self};
 use netanom_flow::schema::Column;
 use netanom_flow::{Ending, FlowRecord, FlowSink};
@@ -20,6 +21,8 @@ use crate::score::Scorer;
 /// Where the detector's results go, and what it uses to decide.
 pub struct Detector {
     conn: ConnStat,
+    /// tcpWS follows the order in which conversations end, like connStat.
+    ws: WsState,
     pub labeller: Labeller,
     pub scorer: Option<Scorer>,
     pub baseline: Option<Baseline>,
@@ -61,6 +64,7 @@ impl Detector {
     ) -> Detector {
         Detector {
             conn: ConnStat::new(),
+            ws: WsState::default(),
             labeller,
             scorer,
             baseline,
@@ -218,6 +222,7 @@ impl FlowSink for Detector {
         if let Some(b) = second.as_deref_mut() {
             self.conn.ended(b);
         }
+        self.ws.ended(first, second.as_deref_mut());
         self.flow_ended(first, second.map(|s| &*s), how)
     }
 
