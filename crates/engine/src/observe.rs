@@ -339,7 +339,8 @@ impl Observer {
         for &p in seen.iter() {
             bits[p as usize / 64] = 0;
         }
-        v.ports = seen.len() as u32;
+        v.ports = (seen.len() as u32).min(SATURATE);
+        v.port_attempts = v.port_attempts.min(SATURATE);
         v
     }
 }
@@ -368,6 +369,30 @@ mod tests {
             dst_port: 53,
             ..PacketInfo::default()
         }
+    }
+
+    #[test]
+    fn counts_saturate() {
+        let s = 1_000_000_000u64;
+        let scan = |ports: &dyn Fn(u16) -> u16, n: u16| {
+            let mut o = Observer::default();
+            for i in 0..n {
+                let mut p = pkt(1, 2, 1, 2);
+                p.l4_proto = 6;
+                p.tcp_flags = 0x02;
+                p.dst_port = ports(i);
+                o.packet(100 * s + i as u64 * 1000, &mut p);
+            }
+            o
+        };
+        let mut seen = Vec::new();
+        let times = (100 * s, 101 * s, 1000 * s);
+        // Port 80 tried between 400 probes of other ports: both counts stop at SATURATE.
+        let mut o = scan(&|i| if i % 2 == 0 { 80 } else { 1000 + i }, 800);
+        assert_eq!(o.pair(&ip(1), &ip(2), 80, times, &mut seen), PairView { ports: SATURATE, port_attempts: SATURATE });
+        // 400 distinct ports, one attempt each: the distinct count stops at SATURATE too.
+        let mut o = scan(&|i| 1000 + i, 400);
+        assert_eq!(o.pair(&ip(1), &ip(2), 1000, times, &mut seen), PairView { ports: SATURATE, port_attempts: 1 });
     }
 
     #[test]
