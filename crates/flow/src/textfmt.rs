@@ -33,7 +33,7 @@ pub fn push_hex(s: &mut String, v: u64, digits: u8) {
 #[inline]
 pub fn hex_digits(buf: &mut [u8; 18], v: u64, digits: u8) -> usize {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let needed = ((64 - v.leading_zeros() as usize) + 3) / 4;
+    let needed = (64 - v.leading_zeros() as usize).div_ceil(4);
     let n = needed.max(digits as usize).clamp(1, 16);
     buf[0] = b'0';
     buf[1] = b'x';
