@@ -5,6 +5,7 @@
 //! grows when one record is larger than the whole buffer.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use crate::MAX_RECORD_LEN;
 
@@ -19,7 +20,8 @@ const MAX_CAPACITY: usize = MAX_RECORD_LEN + 4096;
 /// memory (which saves copying every byte out of the page cache).
 enum Storage {
     Heap(Vec<u8>),
-    Mapped(memmap2::Mmap),
+    /// Shared so that packets can be handed to other threads as places in the map.
+    Mapped(Arc<memmap2::Mmap>),
 }
 
 impl Storage {
@@ -65,7 +67,7 @@ impl InputBuffer {
         let end = map.len();
         InputBuffer {
             src: Box::new(io::empty()),
-            buf: Storage::Mapped(map),
+            buf: Storage::Mapped(Arc::new(map)),
             pos: 0,
             end,
             base: 0,
@@ -77,6 +79,13 @@ impl InputBuffer {
 
     pub(crate) fn is_mapped(&self) -> bool {
         matches!(self.buf, Storage::Mapped(_))
+    }
+
+    pub(crate) fn shared_map(&self) -> Option<Arc<memmap2::Mmap>> {
+        match &self.buf {
+            Storage::Mapped(m) => Some(Arc::clone(m)),
+            Storage::Heap(_) => None,
+        }
     }
 
     /// Unconsumed bytes currently buffered.

@@ -53,6 +53,38 @@ enum Format {
     Stub,
 }
 
+/// A memory-mapped capture file, shared (see [`CaptureReader::mapped_input`]).
+#[derive(Clone)]
+pub struct MappedInput(Arc<memmap2::Mmap>);
+
+impl MappedInput {
+    /// Where `data` starts in these bytes, if it lies wholly inside them.
+    #[inline]
+    pub fn offset_of(&self, data: &[u8]) -> Option<usize> {
+        let (base, at) = (self.0.as_ptr() as usize, data.as_ptr() as usize);
+        let off = at.checked_sub(base)?;
+        (off.checked_add(data.len())? <= self.0.len()).then_some(off)
+    }
+
+    /// Whether both are the same mapping.
+    pub fn same(&self, other: &MappedInput) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for MappedInput {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for MappedInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MappedInput({} bytes)", self.0.len())
+    }
+}
+
 /// Reads one capture file (or stdin for `-`), whatever its format and compression.
 pub struct CaptureReader {
     path: PathBuf,
@@ -150,6 +182,13 @@ impl CaptureReader {
             pending,
             finished: false,
         })
+    }
+
+    /// The whole input when the file is memory-mapped (a large uncompressed file): every packet
+    /// this reader returns then borrows from these bytes, which stay valid for as long as a clone
+    /// is kept, so a consumer on another thread can keep a packet's place instead of a copy.
+    pub fn mapped_input(&self) -> Option<MappedInput> {
+        self.input.shared_map().map(MappedInput)
     }
 
     /// The next packet or damage report; `Ok(None)` at the end (and on every call after it).

@@ -9,9 +9,13 @@ use std::path::{Path, PathBuf};
 use common::{bin, scratch, shared};
 
 fn table(capture: &Path, threads: &str, out: &Path) -> Option<Vec<u8>> {
+    tables(&[capture], threads, out)
+}
+
+fn tables(captures: &[&Path], threads: &str, out: &Path) -> Option<Vec<u8>> {
     let o = std::process::Command::new(bin())
         .arg("flows")
-        .arg(capture)
+        .args(captures)
         .args(["-q", "--no-headers-file", "--threads", threads, "-o"])
         .arg(out)
         .output()
@@ -59,4 +63,59 @@ fn threads_write_the_single_threaded_table() {
     }
     println!("{compared} captures compared");
     assert!(differ.is_empty(), "{} captures differ:\n{}", differ.len(), differ.join("\n"));
+}
+
+/// Several inputs in one run: frames of memory-mapped files travel to the shards as places in
+/// their file's mapping, the others (compressed, small) as copies, and a batch can hold both.
+#[test]
+fn threads_write_the_single_threaded_table_of_several_inputs() {
+    let dir = scratch("threads-several");
+    let (one, many) = (dir.join("one.txt"), dir.join("many.txt"));
+    let sample = dir.join("sample.pcap");
+    let lab = include_bytes!("../../../samples/lab.pcap");
+    std::fs::write(&sample, lab).unwrap();
+    // Large enough to be mapped: the sample's records twice over, shifted in time.
+    let big = dir.join("big.pcap");
+    std::fs::write(&big, doubled(lab)).unwrap();
+    let small = dir.join("small.pcap");
+    std::fs::write(&small, &lab[..lab.len().min(60_000)]).unwrap();
+    let mut inputs: Vec<PathBuf> = vec![big.clone(), small, sample, big];
+    if let Some(shared) = shared("threads_write_the_single_threaded_table_of_several_inputs (shared part)") {
+        let mut files = Vec::new();
+        walk(&shared.join("data").join("ndpi-tests/pcap"), &mut files);
+        files.retain(|f| f.metadata().is_ok_and(|m| (1 << 20..8 << 20).contains(&m.len())));
+        files.sort();
+        inputs.extend(files.into_iter().take(4));
+    }
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let a = tables(&inputs, "1", &one).expect("one thread");
+    assert!(a.len() > 10_000, "a table of {} bytes", a.len());
+    for threads in ["2", "3"] {
+        let b = tables(&inputs, threads, &many).expect("several threads");
+        assert!(a == b, "--threads {threads} wrote another table for {inputs:?}");
+    }
+}
+
+/// A pcap file holding `pcap`'s records twice, the second copy an hour later.
+fn doubled(pcap: &[u8]) -> Vec<u8> {
+    let mut out = pcap.to_vec();
+    let (le, mut at) = (pcap[0] == 0xd4, 24);
+    while at + 16 <= pcap.len() {
+        let field = |i: usize| {
+            let b = [pcap[at + i], pcap[at + i + 1], pcap[at + i + 2], pcap[at + i + 3]];
+            if le {
+                u32::from_le_bytes(b)
+            } else {
+                u32::from_be_bytes(b)
+            }
+        };
+        let (secs, caplen) = (field(0) + 3600, field(8) as usize);
+        if at + 16 + caplen > pcap.len() {
+            break;
+        }
+        out.extend(if le { secs.to_le_bytes() } else { secs.to_be_bytes() });
+        out.extend_from_slice(&pcap[at + 4..at + 16 + caplen]);
+        at += 16 + caplen;
+    }
+    out
 }

@@ -2,11 +2,12 @@
 //! read loop, shared by the offline run ([`run_flows`](crate::run_flows)) and the live pipeline
 //! (`netanom watch`), so that both count, dissect and observe packets the same way.
 
+use netanom_capture::MappedInput;
 use netanom_wire::{dissect, flowstat, PacketInfo};
 
 use crate::observe::{Observer, SharedObserver};
 use crate::report::{link_type_name, RunReport};
-use crate::route::{fast_route, key_of, shard_of_pair};
+use crate::route::{fast_route, key_of, shard_of_addrs, shard_of_pair};
 use crate::sharded::Dispatcher;
 
 const SNAPPED: u64 = flowstat::SNAP_L2 | flowstat::SNAP_L3_LEN | flowstat::SNAP_L3_HDR | flowstat::SNAP_L4_HDR;
@@ -25,6 +26,9 @@ pub struct PacketFeed {
     observer: Option<SharedObserver>,
     /// Packets handed to the flow table so far: the next one's sequence number (`Ending::end_seq`).
     fed: u64,
+    /// The mapped file being read, if it is: with `--threads`, its frames go to the shards as
+    /// places in the map instead of copies.
+    pub(crate) source: Option<MappedInput>,
 }
 
 impl PacketFeed {
@@ -103,7 +107,7 @@ impl PacketFeed {
                         conflict = o.owners_ipv4(s, t, &r.src_mac, &r.dst_mac);
                     }
                 }
-                (shard_of_pair(&r.src_ip, &r.dst_ip, shards), conflict)
+                (shard_of_addrs(&r.src_ip, &r.dst_ip, shards), conflict)
             }
             None => match dissect(linktype, data, orig_len, &mut self.info) {
                 Ok(()) => {
@@ -122,7 +126,7 @@ impl PacketFeed {
             },
         };
         self.fed += 1;
-        d.push(ts_ns, linktype, data, orig_len, shard, conflict);
+        d.push(ts_ns, linktype, data, orig_len, shard, conflict, self.source.as_ref());
     }
 
     /// Frames flagged as snapped that were dissected elsewhere (by the shards).

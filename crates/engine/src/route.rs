@@ -114,18 +114,26 @@ pub(crate) fn key_of(p: &PacketInfo) -> (&[u8], &[u8]) {
 
 /// Which of `shards` an (unordered) address pair belongs to: both directions of a flow, and all
 /// fragments of a datagram, land in the same shard, as do all packets of an address pair (the
-/// observer's attempts are kept per pair).
-#[inline]
+/// observer's attempts are kept per pair). Addresses shorter than 16 bytes (MACs) are padded.
 pub(crate) fn shard_of_pair(a: &[u8], b: &[u8], shards: usize) -> usize {
-    // Whole words, a few multiplies: the reader does this for every packet.
-    let word = |x: &[u8], i: usize| {
-        let mut w = [0u8; 8];
-        let part = x.get(i * 8..).unwrap_or(&[]);
-        let n = part.len().min(8);
-        w[..n].copy_from_slice(&part[..n]);
-        u64::from_le_bytes(w)
+    let pad = |x: &[u8]| {
+        let mut w = [0u8; 16];
+        let n = x.len().min(16);
+        w[..n].copy_from_slice(&x[..n]);
+        w
     };
-    let (a, b) = ((word(a, 0), word(a, 1)), (word(b, 0), word(b, 1)));
+    shard_of_addrs(&pad(a), &pad(b), shards)
+}
+
+/// [`shard_of_pair`] for two 16-byte addresses: whole words, a few multiplies and no division,
+/// since the reader does this for every packet.
+#[inline]
+pub(crate) fn shard_of_addrs(a: &[u8; 16], b: &[u8; 16], shards: usize) -> usize {
+    let words = |x: &[u8; 16]| {
+        let (lo, hi) = x.split_at(8);
+        (u64::from_le_bytes(lo.try_into().unwrap_or_default()), u64::from_le_bytes(hi.try_into().unwrap_or_default()))
+    };
+    let (a, b) = (words(a), words(b));
     // Any fixed order of the two makes the pair unordered.
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
     let mut h = lo.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -134,7 +142,8 @@ pub(crate) fn shard_of_pair(a: &[u8], b: &[u8], shards: usize) -> usize {
         ^ hi.1.wrapping_mul(0x27d4_eb2f_1656_67c5);
     h ^= h >> 29;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    ((h >> 32) % shards as u64) as usize
+    // The top 32 bits scaled to [0, shards): a multiply instead of a division.
+    (((h >> 32) * shards as u64) >> 32) as usize
 }
 
 #[cfg(test)]
@@ -212,6 +221,7 @@ mod tests {
             b[..4].copy_from_slice(&[192, 168, 1, (i % 7) as u8]);
             let s = shard_of_pair(&a, &b, 3);
             assert_eq!(s, shard_of_pair(&b, &a, 3));
+            assert_eq!(s, shard_of_addrs(&a, &b, 3));
             counts[s] += 1;
         }
         assert!(counts.iter().all(|&n| n > 800), "{counts:?}");

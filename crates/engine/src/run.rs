@@ -211,6 +211,7 @@ fn read_one(
         }
     };
     fr.format = reader.format_description();
+    st.source = reader.mapped_input();
     let mut prog = Progress { file: file_index, files, file_bytes: 0, file_size: size, packets: st.packets };
     progress(&prog);
     let mut next_check = st.packets + CHECK_EVERY;
@@ -247,6 +248,7 @@ fn read_one(
             }
         }
     }
+    st.source = None;
     let stats = reader.stats();
     fr.packets = stats.packets;
     fr.capture_bytes = stats.bytes;

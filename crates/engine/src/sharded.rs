@@ -38,6 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 use hashbrown::HashMap;
+use netanom_capture::MappedInput;
 use netanom_flow::features::conn_stat::{packet_source, ConnKey, ConnStat, IpKey};
 use netanom_flow::features::tcp_flags::ws::WsState;
 use netanom_flow::{EndReason, Ending, FlowMeter, FlowRecord, FlowSink, MeterConfig, MeterCounters};
@@ -48,27 +49,31 @@ use crate::rows::{RowFormatter, RowSink};
 
 /// Packets per batch: large enough that channel traffic is negligible, small enough that the
 /// shards and the merger work concurrently.
-const BATCH: usize = 1024;
+const BATCH: usize = 4096;
 /// Batches in flight per shard (bounds memory; a slow merger slows the reader down). Deep enough
 /// that a thread briefly off its core (a busy machine) does not stall the others.
-const IN_FLIGHT: usize = 16;
+const IN_FLIGHT: usize = 8;
 /// Conversations per formatting chunk.
-const CHUNK: usize = 96;
+const CHUNK: usize = 256;
 
 const SNAPPED: u64 = flowstat::SNAP_L2 | flowstat::SNAP_L3_LEN | flowstat::SNAP_L3_HDR | flowstat::SNAP_L4_HDR;
 
-/// One frame of a shard's batch; its bytes are in [`Batch::bytes`].
+/// One frame of a shard's batch: a place in one of [`Batch::maps`] or in [`Batch::bytes`].
 #[derive(Debug, Clone, Copy)]
 struct Frame {
     /// Index in the batch.
     idx: u32,
     linktype: u32,
     orig_len: u32,
-    start: u32,
     len: u32,
+    start: usize,
+    /// Index in `maps`, or [`COPIED`].
+    map: u16,
     /// The reader's observer found it contradicts an address owner.
     conflict: bool,
 }
+
+const COPIED: u16 = u16::MAX;
 
 /// What the reader sends a shard.
 pub(crate) struct Batch {
@@ -77,12 +82,30 @@ pub(crate) struct Batch {
     ts: Vec<u64>,
     /// This shard's frames, in order.
     mine: Vec<Frame>,
+    /// The mapped files the frames lie in (copying the frames out of a mapped file was the
+    /// reader's largest cost).
+    maps: Vec<MappedInput>,
+    /// Frames of inputs read through a buffer (compressed files, stdin, small files), copied.
     bytes: Vec<u8>,
 }
 
 impl Batch {
     fn new() -> Batch {
-        Batch { first_seq: 0, ts: Vec::with_capacity(BATCH), mine: Vec::with_capacity(BATCH), bytes: Vec::new() }
+        Batch {
+            first_seq: 0,
+            ts: Vec::with_capacity(BATCH),
+            mine: Vec::with_capacity(BATCH),
+            maps: Vec::new(),
+            bytes: Vec::new(),
+        }
+    }
+
+    fn frame_bytes(&self, f: &Frame) -> &[u8] {
+        let from: &[u8] = match self.maps.get(f.map as usize) {
+            Some(m) => m,
+            None => &self.bytes,
+        };
+        from.get(f.start..f.start + f.len as usize).unwrap_or(&[])
     }
 }
 
@@ -102,14 +125,36 @@ enum Phase {
     Packet,
 }
 
-/// A conversation as it travels from a shard to the output.
+/// A conversation as it travels from a shard to the output. Boxed once and recycled: the
+/// worker that formats it keeps the box for a conversation ending in its own shard.
 struct Conv {
     how: Ending,
     a: FlowRecord,
-    b: Option<FlowRecord>,
+    /// Holds a record only with `has_b`: kept in a recycled box so that its storage is reused.
+    b: FlowRecord,
+    has_b: bool,
     /// The observer's answers for the A and B rows.
     views: [PairView; 2],
 }
+
+impl Default for Conv {
+    fn default() -> Conv {
+        let how = Ending { reason: EndReason::Flushed, deadline_ns: 0, class: 0, link_seq: 0, end_seq: 0 };
+        Conv { how, a: FlowRecord::default(), b: FlowRecord::default(), has_b: false, views: Default::default() }
+    }
+}
+
+impl Conv {
+    fn b(&self) -> Option<&FlowRecord> {
+        self.has_b.then_some(&self.b)
+    }
+    fn parts(&mut self) -> (&mut FlowRecord, Option<&mut FlowRecord>) {
+        (&mut self.a, self.has_b.then_some(&mut self.b))
+    }
+}
+
+/// Recycled conversations a worker keeps at most (about 1.6 KB each).
+const POOL: usize = 4096;
 
 struct Ended {
     seq: u64,
@@ -165,6 +210,9 @@ struct ShardSink {
     /// This shard's connection attempts, when rows are labelled.
     observer: Option<Observer>,
     seen: Vec<u16>,
+    /// Boxes of conversations this worker formatted, for reuse.
+    #[allow(clippy::vec_box)]
+    pool: Vec<Box<Conv>>,
 }
 
 impl FlowSink for ShardSink {
@@ -179,7 +227,14 @@ impl FlowSink for ShardSink {
                 views[1] = o.row_view(b, how.deadline_ns, how.end_seq, &mut self.seen);
             }
         }
-        let conv = Box::new(Conv { how: *how, a: take_record(first), b: second.map(take_record), views });
+        let mut conv = self.pool.pop().unwrap_or_default();
+        conv.how = *how;
+        conv.views = views;
+        first.move_out(&mut conv.a);
+        conv.has_b = second.is_some();
+        if let Some(b) = second {
+            b.move_out(&mut conv.b);
+        }
         self.ended.push(Ended { seq: self.seq, phase: self.phase, conv });
     }
     fn flow_created(&mut self, rec: &FlowRecord) {
@@ -187,15 +242,6 @@ impl FlowSink for ShardSink {
             self.events.push((self.seq, ConnEvent::Created(k)));
         }
     }
-}
-
-/// A copy of an ended record that takes its heap parts instead of cloning them (the table
-/// releases them right after reporting the record anyway).
-fn take_record(r: &mut FlowRecord) -> FlowRecord {
-    let (hdrs, macs, arp) = (std::mem::take(&mut r.hdrs), std::mem::take(&mut r.macs), r.arp.take());
-    let mut c = r.clone();
-    (c.hdrs, c.macs, c.arp) = (hdrs, macs, arp);
-    c
 }
 
 /// The reader's side: fills batches and sends them; `push` is the per-packet call.
@@ -213,17 +259,40 @@ impl Dispatcher {
         self.open.len()
     }
 
-    /// Accounts one frame: its timestamp goes to every shard, the frame to its own.
+    /// Accounts one frame: its timestamp goes to every shard, the frame to its own (its place in
+    /// `source` when it lies there, else a copy).
     #[inline]
-    pub(crate) fn push(&mut self, ts_ns: u64, linktype: u32, data: &[u8], orig_len: u32, shard: usize, conflict: bool) {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn push(
+        &mut self,
+        ts_ns: u64,
+        linktype: u32,
+        data: &[u8],
+        orig_len: u32,
+        shard: usize,
+        conflict: bool,
+        source: Option<&MappedInput>,
+    ) {
         let idx = self.in_batch as u32;
         for b in &mut self.open {
             b.ts.push(ts_ns);
         }
         let b = &mut self.open[shard];
-        let start = b.bytes.len() as u32;
-        b.bytes.extend_from_slice(data);
-        b.mine.push(Frame { idx, linktype, orig_len, start, len: data.len() as u32, conflict });
+        let placed = source.and_then(|m| Some((m, m.offset_of(data)?)));
+        let (start, map) = match placed {
+            Some((m, at)) => {
+                if !b.maps.last().is_some_and(|l| l.same(m)) {
+                    b.maps.push(m.clone());
+                }
+                (at, (b.maps.len() - 1) as u16)
+            }
+            None => {
+                let start = b.bytes.len();
+                b.bytes.extend_from_slice(data);
+                (start, COPIED)
+            }
+        };
+        b.mine.push(Frame { idx, linktype, orig_len, len: data.len() as u32, start, map, conflict });
         self.in_batch += 1;
         if self.in_batch == BATCH {
             self.flush();
@@ -274,7 +343,7 @@ impl Worker {
                 self.meter.expire_seq(seq, ts, &mut self.sink);
                 continue;
             };
-            let data = batch.bytes.get(f.start as usize..(f.start + f.len) as usize).unwrap_or(&[]);
+            let data = batch.frame_bytes(f);
             let p = &mut self.info;
             // The reader dissected or checked this frame already: it is a flow's.
             if dissect(f.linktype, data, f.orig_len, p).is_err() {
@@ -302,6 +371,7 @@ impl Worker {
         }
         batch.ts.clear();
         batch.mine.clear();
+        batch.maps.clear();
         batch.bytes.clear();
         ShardResult {
             created,
@@ -323,13 +393,15 @@ impl Worker {
         }
     }
 
-    fn format(&mut self, chunk: &Chunk) -> Vec<u8> {
+    fn format(&mut self, chunk: Chunk) -> Vec<u8> {
         let mut out = Vec::with_capacity(chunk.convs.len() * 2048);
         if let Some(f) = self.formatter.as_mut() {
             for c in &chunk.convs {
-                f.conversation(&c.a, c.b.as_ref(), &c.how, c.views, &mut out);
+                f.conversation(&c.a, c.b(), &c.how, c.views, &mut out);
             }
         }
+        let room = POOL.saturating_sub(self.sink.pool.len());
+        self.sink.pool.extend(chunk.convs.into_iter().take(room));
         out
     }
 }
@@ -359,8 +431,9 @@ fn worker_main(
                 }
             }
             Work::Format(chunk) => {
-                let bytes = w.format(&chunk);
-                if formatted.send((chunk.no, bytes)).is_err() {
+                let no = chunk.no;
+                let bytes = w.format(chunk);
+                if formatted.send((no, bytes)).is_err() {
                     break;
                 }
             }
@@ -391,7 +464,7 @@ struct Output<'s> {
 impl Output<'_> {
     fn conversation(&mut self, mut c: Box<Conv>) {
         self.conversations += 1;
-        self.rows += 1 + c.b.is_some() as u64;
+        self.rows += 1 + c.has_b as u64;
         if self.parallel {
             self.chunk.push(c);
             if self.chunk.len() >= CHUNK {
@@ -404,15 +477,16 @@ impl Output<'_> {
         }
         if let Some(o) = &self.observer {
             let a = (preset_key(&c.a, c.how.end_seq), c.views[0]);
-            let answers = match &c.b {
+            let answers = match c.b() {
                 Some(b) => [a, (preset_key(b, c.how.end_seq), c.views[1])],
                 None => [a, a],
             };
-            let n = 1 + c.b.is_some() as usize;
+            let n = 1 + c.has_b as usize;
             o.lock().unwrap_or_else(|e| e.into_inner()).preset(&answers[..n]);
         }
-        let c = &mut *c;
-        self.sink.flow_ended_mut(&mut c.a, c.b.as_mut(), &c.how);
+        let how = c.how;
+        let (a, b) = c.parts();
+        self.sink.flow_ended_mut(a, b, &how);
         if self.sink.is_closed() {
             self.closed.store(true, Ordering::Relaxed);
         }
@@ -518,14 +592,15 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, out: &mut Output) -> (MeterCo
             let mut c = e.conv;
             // Flows that end at a packet end before it is accounted.
             apply(&mut conn, e.seq);
-            conn.ended(&mut c.a);
-            if let Some(b) = c.b.as_mut() {
+            let (a, mut b) = c.parts();
+            conn.ended(a);
+            if let Some(b) = b.as_deref_mut() {
                 conn.ended(b);
             }
-            ws.ended(&mut c.a, c.b.as_mut());
-            let ind = dense.remove(&c.a.flow_ind).unwrap_or(c.a.flow_ind);
-            c.a.flow_ind = ind;
-            if let Some(b) = c.b.as_mut() {
+            ws.ended(a, b.as_deref_mut());
+            let ind = dense.remove(&a.flow_ind).unwrap_or(a.flow_ind);
+            a.flow_ind = ind;
+            if let Some(b) = b {
                 b.flow_ind = ind;
             }
             out.conversation(c);
@@ -602,6 +677,7 @@ pub(crate) fn with_shards<R>(
                     events: Vec::new(),
                     observer: observer.as_ref().map(|_| Observer::for_shard(shards)),
                     seen: Vec::with_capacity(64),
+                    pool: Vec::new(),
                 },
                 info: PacketInfo::default(),
                 snapped: 0,

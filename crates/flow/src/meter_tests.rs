@@ -36,3 +36,68 @@ fn later_fragment_keeps_the_flow_in_its_lru_place() {
     m.packet(1_000 * s, &udp(3000, 9), &mut rows);
     assert_eq!(rows.0, vec![1000, 2000]);
 }
+
+/// Keeps ended conversations by moving them out of the table into recycled records.
+#[derive(Default)]
+struct Keeper {
+    kept: Vec<(FlowRecord, Option<FlowRecord>)>,
+    spares: Vec<FlowRecord>,
+    /// Per ended conversation: A's source port, packets and bytes, B's packets.
+    seen: Vec<(u16, u64, u64, Option<u64>)>,
+}
+
+impl FlowSink for Keeper {
+    fn flow(&mut self, _a: &FlowRecord, _b: Option<&FlowRecord>) {}
+    fn flow_ended_mut(&mut self, a: &mut FlowRecord, b: Option<&mut FlowRecord>, _how: &Ending) {
+        let mut take = |r: &mut FlowRecord| {
+            let mut spare = self.spares.pop().unwrap_or_default();
+            r.move_out(&mut spare);
+            spare
+        };
+        let kept = (take(a), b.map(take));
+        let (a, b) = (&kept.0, kept.1.as_ref());
+        self.seen.push((a.key.src_port, a.stats.pkts, a.stats.l7_bytes, b.map(|b| b.stats.pkts)));
+        self.kept.push(kept);
+    }
+}
+
+#[test]
+fn records_moved_out_at_their_end_leave_the_table_working() {
+    let s = 1_000_000_000u64;
+    let run = |recycle: bool| {
+        let mut m = FlowMeter::new(MeterConfig { max_flows: 4, ..MeterConfig::default() });
+        let mut k = Keeper::default();
+        for round in 0..6u64 {
+            for port in 0..5u16 {
+                let mut p = udp(1000 + port, (round * 5 + port as u64) as u32);
+                p.l7_len = 10 * (port as u32 + 1);
+                m.packet(round * 300 * s + port as u64, &p, &mut k);
+                // The peer answers some of them.
+                if port % 2 == 0 {
+                    let mut r = p.clone();
+                    std::mem::swap(&mut r.src_ip, &mut r.dst_ip);
+                    std::mem::swap(&mut r.src_port, &mut r.dst_port);
+                    m.packet(round * 300 * s + port as u64 + 1, &r, &mut k);
+                }
+            }
+            if recycle {
+                // Old records come back as spares, carrying stale contents.
+                let old: Vec<_> = k.kept.drain(..).collect();
+                for (a, b) in old {
+                    k.spares.push(a);
+                    k.spares.extend(b);
+                }
+            }
+        }
+        m.finish(&mut k);
+        (k.seen, m.counters().clone())
+    };
+    let (fresh, recycled) = (run(false), run(true));
+    assert_eq!(fresh.0.len(), 30, "every conversation of the six rounds ends once");
+    assert!(fresh.0.iter().all(|&(port, pkts, bytes, b)| pkts == 1
+        && bytes == 10 * (port as u64 - 999)
+        && b.is_some() == (port % 2 == 0)));
+    assert_eq!(fresh.0, recycled.0);
+    assert_eq!((fresh.1.evicted, fresh.1.flows_a, fresh.1.flows_b), (18, 30, 18));
+    assert_eq!((recycled.1.evicted, recycled.1.flows_a, recycled.1.flows_b), (18, 30, 18));
+}

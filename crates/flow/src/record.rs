@@ -90,6 +90,25 @@ impl FlowRecord {
         }
     }
 
+    /// Moves an ended record's contents into `spare` and takes `spare`'s old contents in their
+    /// place, keeping the table's bookkeeping (key, links, timeout state) where the table reads
+    /// it after reporting the end. A sink that keeps ended records (the `--threads` shards) moves
+    /// them out this way instead of cloning them, and recycles its spares.
+    pub fn move_out(&mut self, spare: &mut FlowRecord) {
+        std::mem::swap(self, spare);
+        self.key = spare.key;
+        self.flow_ind = spare.flow_ind;
+        self.is_b = spare.is_b;
+        self.opposite = spare.opposite;
+        self.prev = spare.prev;
+        self.next = spare.next;
+        self.list = spare.list;
+        self.link_seq = spare.link_seq;
+        self.clock_ns = spare.clock_ns;
+        self.timed_out = spare.timed_out;
+        self.frag_pending = spare.frag_pending;
+    }
+
     pub fn duration_ns(&self) -> u64 {
         self.last_ns.saturating_sub(self.first_ns)
     }

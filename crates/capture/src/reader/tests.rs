@@ -134,6 +134,37 @@ fn reads_a_file_from_disk() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn packets_of_a_mapped_file_are_places_in_its_mapping() {
+    let dir = std::env::temp_dir().join(format!("netanom-capture-map-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Large enough to be mapped, with distinct records.
+    let mut f = pcap_header(LE, 0xa1b2_c3d4, 65535, 1);
+    for i in 0..12_000u32 {
+        f.extend(pcap_record(LE, 1_600_000_000 + i, 0, &[(i % 251) as u8; 100], 100, false));
+    }
+    let (path, small) = (dir.join("big.pcap"), dir.join("small.pcap"));
+    std::fs::write(&path, &f).unwrap();
+    std::fs::write(&small, pcap_file(3)).unwrap();
+    let mut r = CaptureReader::open(&path).unwrap();
+    let map = r.mapped_input().expect("a large plain file is mapped");
+    assert_eq!(&map[..], &f[..]);
+    let mut n = 0u32;
+    while let Some(ev) = r.next_event().unwrap() {
+        let ReadEvent::Packet(p) = ev else { panic!("damage in a clean file") };
+        let at = map.offset_of(p.data).expect("a packet of a mapped file lies in the map");
+        assert_eq!((at, &map[at..at + 100]), (24 + 16 * (n as usize + 1) + 100 * n as usize, p.data));
+        n += 1;
+    }
+    assert_eq!(n, 12_000);
+    // Bytes from elsewhere are not in the map.
+    assert_eq!(map.offset_of(&f[24..124]), None);
+    assert!(map.same(&r.mapped_input().unwrap()));
+    assert!(CaptureReader::open_with(&path, false).unwrap().mapped_input().is_none());
+    assert!(CaptureReader::open(&small).unwrap().mapped_input().is_none());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A source that fails after some bytes, like a disk error.
 struct FailAfter(Vec<u8>, usize);
 impl Read for FailAfter {
