@@ -340,8 +340,13 @@ impl Worker {
             let seq = batch.first_seq + j as u64;
             self.sink.seq = seq;
             let Some(f) = mine.next_if(|f| f.idx as usize == j) else {
-                self.sink.phase = Phase::Expire;
-                self.meter.expire_seq(seq, ts, &mut self.sink);
+                // Another shard's packet: here it usually only moves the clock.
+                if self.meter.would_expire(ts) {
+                    self.sink.phase = Phase::Expire;
+                    self.meter.expire_seq(seq, ts, &mut self.sink);
+                } else {
+                    self.meter.advance_clock(ts);
+                }
                 continue;
             };
             let data = batch.frame_bytes(f);

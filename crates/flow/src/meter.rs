@@ -385,6 +385,20 @@ impl FlowMeter {
         self.next_deadline = u64::MAX;
     }
 
+    /// Whether [`FlowMeter::expire`] at `now_ns` would end anything: a shard asks this for each
+    /// packet another shard accounts, most of which only move the clock (see
+    /// [`FlowMeter::advance_clock`]).
+    #[inline]
+    pub fn would_expire(&self, now_ns: u64) -> bool {
+        self.clock.max(now_ns) > self.next_deadline
+    }
+
+    /// Moves the clock to `now_ns` (if later) when [`FlowMeter::would_expire`] says nothing ends.
+    #[inline]
+    pub fn advance_clock(&mut self, now_ns: u64) {
+        self.clock = self.clock.max(now_ns);
+    }
+
     /// [`FlowMeter::expire`] at the packet with sequence number `seq`, for a shard that sees the
     /// times of the packets other shards account.
     pub fn expire_seq(&mut self, seq: u64, now_ns: u64, sink: &mut dyn FlowSink) {

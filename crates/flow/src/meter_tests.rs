@@ -101,3 +101,35 @@ fn records_moved_out_at_their_end_leave_the_table_working() {
     assert_eq!((fresh.1.evicted, fresh.1.flows_a, fresh.1.flows_b), (18, 30, 18));
     assert_eq!((recycled.1.evicted, recycled.1.flows_a, recycled.1.flows_b), (18, 30, 18));
 }
+
+#[test]
+fn moving_the_clock_without_expiring_matches_expire() {
+    let s = 1_000_000_000u64;
+    // Two tables see the same times; one is told them through `advance_clock` where nothing ends.
+    let (mut a, mut b) = (FlowMeter::new(MeterConfig::default()), FlowMeter::new(MeterConfig::default()));
+    let (mut ra, mut rb) = (Rows(Vec::new()), Rows(Vec::new()));
+    for m in [&mut a, &mut b] {
+        m.packet(s, &udp(1000, 1), &mut Rows(Vec::new()));
+    }
+    assert!(!b.would_expire(100 * s), "the idle timeout is 182 s");
+    assert!(b.would_expire(200 * s));
+    for t in [50 * s, 150 * s, 120 * s] {
+        a.expire(t, &mut ra);
+        assert!(!b.would_expire(t));
+        b.advance_clock(t);
+    }
+    // A packet that goes back in time is stamped with the clock (150 s) in both tables.
+    a.packet(100 * s, &udp(2000, 2), &mut ra);
+    b.packet(100 * s, &udp(2000, 2), &mut rb);
+    for t in [183 * s, 320 * s, 333 * s] {
+        assert_eq!(a.would_expire(t), b.would_expire(t));
+        a.expire(t, &mut ra);
+        b.expire(t, &mut rb);
+        assert_eq!(ra.0, rb.0, "at {t}");
+        if t == 320 * s {
+            assert_eq!(ra.0, vec![1000], "2000 runs from the clock, not from its own 100 s");
+        }
+    }
+    // 1000 timed out at 183 s; 2000 (last seen at clock 150 s) after 332 s.
+    assert_eq!(ra.0, vec![1000, 2000]);
+}
