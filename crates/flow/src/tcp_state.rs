@@ -114,7 +114,9 @@ impl TcpState {
             if self.fin[0] && self.fin[1] && self.second_fin.is_none() {
                 self.second_fin = Some(side as u8);
             }
-            if self.state != Closed {
+            // A FIN after a reset does not reopen the teardown: the reset's short timeout stays
+            // (starcraft_battle.pcap: FIN, RST, then the peer's FIN).
+            if !matches!(self.state, Closed | Reset) {
                 self.state = Closing;
             }
         } else if flags & SYN != 0 {
@@ -193,6 +195,18 @@ mod tests {
         s.on_packet(0, ACK);
         assert_eq!(s.state, ConnState::Closed);
         s.on_packet(0, RST);
+        assert_eq!(s.state, ConnState::Reset);
+    }
+
+    #[test]
+    fn a_fin_after_a_reset_keeps_the_reset() {
+        let mut s = TcpState::default();
+        s.on_packet(0, SYN);
+        s.on_packet(1, SYN | ACK);
+        s.on_packet(0, ACK);
+        s.on_packet(0, FIN | ACK);
+        s.on_packet(0, RST | ACK);
+        s.on_packet(1, FIN | ACK);
         assert_eq!(s.state, ConnState::Reset);
     }
 

@@ -25,3 +25,24 @@ fn undecoded_transport_bytes_are_payload() {
     dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
     assert_eq!((i.src_port, i.dst_port, i.l7_len), (58657, 47645, 12));
 }
+
+/// An SCTP packet without room for a chunk header after the common header (within the IP
+/// length; padding after it does not count) is flagged short and keeps no ports, as Tranalyzer2
+/// does (`cisco-fabric-path.pcap`); one with a chunk header is read normally.
+#[test]
+fn sctp_without_chunk_header_has_no_ports() {
+    let mut i = PacketInfo::default();
+    let common = [0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0, 0x4e, 0x61, 0xbe, 0x7a];
+    let mut f = ipv4_frame(132, &common);
+    f.extend_from_slice(&[0; 14]);
+    dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
+    assert_eq!((i.src_port, i.dst_port, i.l7_len), (0, 0, 0));
+    assert_ne!(i.flow_stat & crate::info::flowstat::SNAP_L4_HDR, 0);
+    let mut i = PacketInfo::default();
+    let mut with_chunk = common.to_vec();
+    with_chunk.extend_from_slice(&[1, 0, 0, 8, 0, 0, 0, 0]);
+    let f = ipv4_frame(132, &with_chunk);
+    dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
+    assert_eq!((i.src_port, i.dst_port, i.l7_len), (57005, 48879, 8));
+    assert_eq!(i.flow_stat & crate::info::flowstat::SNAP_L4_HDR, 0);
+}

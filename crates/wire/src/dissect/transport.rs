@@ -259,10 +259,16 @@ impl Dissector<'_, '_> {
     fn sctp(&mut self, off: usize, plen: usize) {
         self.push(Proto::Sctp);
         self.stat(fs::SCTP);
+        // Tranalyzer2 wants a chunk header after the common header, within the IP length: a
+        // shorter packet is flagged short and keeps no ports (cisco-fabric-path.pcap).
         let Ok(s) = SctpPacket::new_checked(self.at(off)) else {
             self.stat(fs::SNAP_L4_HDR);
             return;
         };
+        if plen < SctpPacket::<&[u8]>::HEADER_LEN + 4 {
+            self.stat(fs::SNAP_L4_HDR);
+            return;
+        }
         let i = &mut *self.i;
         i.src_port = s.src_port();
         i.dst_port = s.dst_port();
