@@ -14,13 +14,24 @@ fn ipv4_frame(proto: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// Tranalyzer2 counts what follows the IP header as payload when it cannot decode it: an
-/// unknown protocol, or a segment too short to be a TCP header (`fuzz-2006-06-26-2594.pcap`).
+/// unknown protocol over IPv4 less an 8-byte header it assumes (never below 0), or a segment too
+/// short to be a TCP header whole (`fuzz-2006-06-26-2594.pcap`, `unknown-ip-short-payload.pcap`).
 #[test]
 fn undecoded_transport_bytes_are_payload() {
     let mut i = PacketInfo::default();
-    let f = ipv4_frame(240, &[7; 44]);
+    let f = ipv4_frame(240, &[7; 52]);
     dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
     assert_eq!((i.l4_proto, i.l7_len), (240, 44));
+    let f = ipv4_frame(253, &[7; 4]);
+    dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
+    assert_eq!((i.l4_proto, i.l7_len), (253, 0));
+    // OSPF's 24-byte header; ESP's SPI and sequence number
+    let f = ipv4_frame(89, &[0; 88]);
+    dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
+    assert_eq!(i.l7_len, 64);
+    let f = ipv4_frame(50, &[0; 132]);
+    dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
+    assert_eq!(i.l7_len, 124);
     let f = ipv4_frame(6, &[0xe5, 0x21, 0xba, 0x1d, 0, 0, 0, 1, 0, 0, 0, 2]);
     dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
     assert_eq!((i.src_port, i.dst_port, i.l7_len), (58657, 47645, 12));
@@ -45,4 +56,19 @@ fn sctp_without_chunk_header_has_no_ports() {
     dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
     assert_eq!((i.src_port, i.dst_port, i.l7_len), (57005, 48879, 8));
     assert_eq!(i.flow_stat & crate::info::flowstat::SNAP_L4_HDR, 0);
+}
+
+/// Over IPv6 Tranalyzer2 takes no header off the protocols it does not decode (VRRP, mobility
+/// header, ESP): all of the payload counts (`vrrp3.pcapng`, `mip6_*.pcap`, `ip6_esp.pcap`).
+#[test]
+fn undecoded_ipv6_payload_is_all_payload() {
+    for proto in [112u8, 135, 50] {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x86, 0xdd, 0x60, 0, 0, 0, 0, 24, proto, 64]);
+        f.extend_from_slice(&[0xfe; 32]);
+        f.extend_from_slice(&[0; 24]);
+        let mut i = PacketInfo::default();
+        dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
+        assert_eq!((i.l4_proto, i.l7_len), (proto, 24), "protocol {proto}");
+    }
 }

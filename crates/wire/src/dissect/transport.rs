@@ -82,7 +82,9 @@ impl Dissector<'_, '_> {
                 if !in_v6 {
                     self.stat(fs::IPSEC_ESP);
                 }
-                self.opaque_payload(off, plen);
+                // over IPv4 the SPI and sequence number are not payload (esp.pcapng), over
+                // IPv6 they are (ip6_esp.pcap), as for the other protocols it does not decode
+                self.opaque_header(off, plen, if in_v6 { 0 } else { 8 });
             }
             p::AH => {
                 self.push(Proto::Ah);
@@ -106,14 +108,23 @@ impl Dissector<'_, '_> {
                     if proto == p::L2TP {
                         self.stat(fs::L2TP);
                     }
-                    self.opaque_header(off, plen, 8);
+                    // Tranalyzer2 takes a header off these over IPv4 only (OSPF's 24 bytes,
+                    // else 8); over IPv6 all of it is payload (vrrp3.pcapng, mip6_*.pcap).
+                    let hdr = match proto {
+                        _ if in_v6 => 0,
+                        p::OSPF => 24,
+                        _ => 8,
+                    };
+                    self.opaque_header(off, plen, hdr);
                 } else {
                     if !in_v6 {
                         self.push_arg(Proto::UnkIpProto, proto as u16);
                     }
                     self.stat(fs::STOP_DISSECTING);
-                    // Everything after the IP header is payload to Tranalyzer2 (l7BytesSnt).
-                    self.opaque_payload(off, plen);
+                    // Tranalyzer2 still takes 8 bytes off as a header over IPv4 (never below 0:
+                    // unknown-ip-short-payload.pcap, fuzz-2006-06-26-2594.pcap); the rest is
+                    // payload (l7BytesSnt).
+                    self.opaque_header(off, plen, if in_v6 { 0 } else { 8 });
                     if plen == 0 {
                         self.stat(fs::SNAP_L4_HDR);
                     }
