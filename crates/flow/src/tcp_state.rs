@@ -76,6 +76,12 @@ impl TcpState {
         // Any segment with ACK (a FIN-ACK too) may acknowledge the peer's FIN.
         if flags & ACK != 0 && self.fin[o] && !self.fin_acked[o] && ack.wrapping_sub(self.fin_seq[o]) as i32 > 0 {
             self.fin_acked[o] = true;
+            // A half-close acknowledged by the peer, which has not closed its side, leaves the
+            // connection established (610 s), not closing (wechat.pcap: FIN, ACK, then silence;
+            // unacknowledged, it stays closing, tunnelbear.pcap).
+            if !self.fin[s] && flags & (FIN | SYN | RST) == 0 && self.state == ConnState::Closing {
+                self.state = ConnState::Established;
+            }
         }
         let had_fin = self.fin[s];
         self.on_packet(side, flags);
@@ -250,6 +256,32 @@ mod tests {
         t.on_segment(1, FIN | ACK, 0, 500, 101);
         t.on_segment(0, ACK, 0, 101, 501);
         assert!(t.closed_properly());
+    }
+
+    #[test]
+    fn acknowledged_half_close_is_established_until_the_peer_closes() {
+        let mut s = TcpState::default();
+        s.on_segment(0, SYN, 0, 99, 0);
+        s.on_segment(1, SYN | ACK, 0, 499, 100);
+        s.on_segment(0, ACK, 0, 100, 500);
+        // wechat.pcap: the server's FIN acknowledged by a bare ACK, then nothing
+        s.on_segment(1, FIN | ACK, 0, 500, 100);
+        assert_eq!(s.state, ConnState::Closing);
+        s.on_segment(0, ACK, 0, 100, 501);
+        assert_eq!(s.state, ConnState::Established);
+        // the other side's FIN, acknowledged, still closes the connection
+        s.on_segment(0, FIN | ACK, 0, 100, 501);
+        assert_eq!(s.state, ConnState::Closing);
+        s.on_segment(1, ACK, 0, 501, 101);
+        assert!(s.closed_properly());
+        // tunnelbear.pcap: a FIN the peer does not acknowledge stays closing
+        let mut t = TcpState::default();
+        t.on_segment(0, SYN, 0, 99, 0);
+        t.on_segment(1, SYN | ACK, 0, 499, 100);
+        t.on_segment(0, ACK, 0, 100, 500);
+        t.on_segment(1, FIN | ACK, 0, 500, 100);
+        t.on_segment(0, ACK | FIN, 113, 100, 500);
+        assert_eq!(t.state, ConnState::Closing);
     }
 
     #[test]
