@@ -15,7 +15,8 @@ fn ipv4_frame(proto: u8, payload: &[u8]) -> Vec<u8> {
 
 /// Tranalyzer2 counts what follows the IP header as payload when it cannot decode it: an
 /// unknown protocol over IPv4 less an 8-byte header it assumes (never below 0), or a segment too
-/// short to be a TCP header whole (`fuzz-2006-06-26-2594.pcap`, `unknown-ip-short-payload.pcap`).
+/// short to be a TCP header when cut before its data-offset byte (`fuzz-2006-06-26-2594.pcap`,
+/// `unknown-ip-short-payload.pcap`, `fuzz-2006-09-29-28586.pcap`).
 #[test]
 fn undecoded_transport_bytes_are_payload() {
     let mut i = PacketInfo::default();
@@ -35,6 +36,11 @@ fn undecoded_transport_bytes_are_payload() {
     let f = ipv4_frame(6, &[0xe5, 0x21, 0xba, 0x1d, 0, 0, 0, 1, 0, 0, 0, 2]);
     dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
     assert_eq!((i.src_port, i.dst_port, i.l7_len), (58657, 47645, 12));
+    // with the data-offset byte present but no room for the header, nothing is trusted
+    let mut i = PacketInfo::default();
+    let f = ipv4_frame(6, &[0xcf, 0xb0, 0, 0x50, 0, 0, 0, 1, 0, 0, 0, 2, 0x50, 0x10, 0x20]);
+    dissect(crate::linktype::ETHERNET, &f, f.len() as u32, &mut i).unwrap();
+    assert_eq!((i.src_port, i.dst_port, i.l7_len), (0, 0, 0));
 }
 
 /// An SCTP packet without room for a chunk header after the common header (within the IP

@@ -152,13 +152,16 @@ impl Dissector<'_, '_> {
             // still holds the data-offset byte, that header length contradicts the IP length and
             // the bytes are not trusted (no ports); when it is cut before that byte, the ports
             // are all there is to read. Both as Tranalyzer2 does.
+            // Tranalyzer2 counts the bytes of a segment cut before that byte as payload, and
+            // nothing of one it does not trust (fuzz-2006-09-29-28586.pcap: 15 bytes, none).
             if plen > 12 {
                 self.stat(fs::SNAP_L4_HDR | fs::STOP_DISSECTING);
-            } else if plen >= 4 {
-                self.partial_ports(off);
+            } else {
+                if plen >= 4 {
+                    self.partial_ports(off);
+                }
+                self.opaque_payload(off, plen);
             }
-            // Tranalyzer2 counts the bytes of a segment too short for a TCP header as payload.
-            self.opaque_payload(off, plen);
             return;
         }
         let Ok(t) = TcpPacket::new_checked(self.at(off)) else {
