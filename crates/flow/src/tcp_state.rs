@@ -126,7 +126,11 @@ impl TcpState {
                 self.state = Closing;
             }
         } else if flags & SYN != 0 {
-            if matches!(self.state, None | Reset | Closed) {
+            if self.state == None && flags & ACK != 0 {
+                // A connection first seen at its SYN-ACK is taken as established (610 s), as
+                // Tranalyzer2 times it (fuzz-2006-06-26-2594.pcap).
+                self.state = Established;
+            } else if matches!(self.state, None | Reset | Closed) {
                 self.state = New;
                 self.fin = [false; 2];
                 self.second_fin = Option::None;
@@ -202,6 +206,17 @@ mod tests {
         assert_eq!(s.state, ConnState::Closed);
         s.on_packet(0, RST);
         assert_eq!(s.state, ConnState::Reset);
+    }
+
+    #[test]
+    fn first_seen_at_the_syn_ack_is_established() {
+        let mut s = TcpState::default();
+        s.on_packet(1, SYN | ACK);
+        assert_eq!(s.state, ConnState::Established);
+        let mut t = TcpState::default();
+        t.on_packet(0, SYN);
+        t.on_packet(1, SYN | ACK);
+        assert_eq!(t.state, ConnState::New, "a handshake seen from its SYN stays new");
     }
 
     #[test]
