@@ -37,6 +37,8 @@ pub struct TcpState {
     pub(crate) syn_side: u8,
     /// A RST was seen (from either side).
     pub(crate) reset: bool,
+    /// The connection's first packet was a RST: a later FIN then closes as usual.
+    reset_first: bool,
     /// Sequence number of each side's teardown FIN, and whether the peer acknowledged it.
     fin_seq: [u32; 2],
     fin_acked: [bool; 2],
@@ -110,6 +112,7 @@ impl TcpState {
         self.track_handshake(side, flags);
         if flags & RST != 0 {
             self.reset = true;
+            self.reset_first |= self.state == ConnState::None;
         }
         use ConnState::*;
         if flags & RST != 0 {
@@ -121,8 +124,10 @@ impl TcpState {
                 self.second_fin = Some(side as u8);
             }
             // A FIN after a reset does not reopen the teardown: the reset's short timeout stays
-            // (starcraft_battle.pcap: FIN, RST, then the peer's FIN).
-            if !matches!(self.state, Closed | Reset) {
+            // (starcraft_battle.pcap: FIN, RST, then the peer's FIN), unless the connection
+            // opened with the reset (two_way_all_flags.pcap: RST, then FIN, closing).
+            let keep_reset = self.state == Reset && !self.reset_first;
+            if self.state != Closed && !keep_reset {
                 self.state = Closing;
             }
         } else if flags & SYN != 0 {
@@ -135,6 +140,7 @@ impl TcpState {
                 self.fin = [false; 2];
                 self.second_fin = Option::None;
                 self.reset = false;
+                self.reset_first = false;
             }
         } else if flags & ACK != 0 {
             match self.state {
@@ -229,6 +235,10 @@ mod tests {
         s.on_packet(0, RST | ACK);
         s.on_packet(1, FIN | ACK);
         assert_eq!(s.state, ConnState::Reset);
+        let mut t = TcpState::default();
+        t.on_packet(0, RST);
+        t.on_packet(1, FIN);
+        assert_eq!(t.state, ConnState::Closing, "opened by the reset");
     }
 
     #[test]
