@@ -37,6 +37,8 @@ pub struct TcpState {
     pub(crate) syn_side: u8,
     /// A RST was seen (from either side).
     pub(crate) reset: bool,
+    /// The connection's first packet was a RST: a later FIN then closes as usual.
+    reset_first: bool,
     /// Sequence number of each side's teardown FIN, and whether the peer acknowledged it.
     fin_seq: [u32; 2],
     fin_acked: [bool; 2],
@@ -76,6 +78,12 @@ impl TcpState {
         // Any segment with ACK (a FIN-ACK too) may acknowledge the peer's FIN.
         if flags & ACK != 0 && self.fin[o] && !self.fin_acked[o] && ack.wrapping_sub(self.fin_seq[o]) as i32 > 0 {
             self.fin_acked[o] = true;
+            // A half-close acknowledged by the peer, which has not closed its side, leaves the
+            // connection established (610 s), not closing (wechat.pcap: FIN, ACK, then silence;
+            // unacknowledged, it stays closing, tunnelbear.pcap).
+            if !self.fin[s] && flags & (FIN | SYN | RST) == 0 && self.state == ConnState::Closing {
+                self.state = ConnState::Established;
+            }
         }
         let had_fin = self.fin[s];
         self.on_packet(side, flags);
@@ -104,6 +112,7 @@ impl TcpState {
         self.track_handshake(side, flags);
         if flags & RST != 0 {
             self.reset = true;
+            self.reset_first |= self.state == ConnState::None;
         }
         use ConnState::*;
         if flags & RST != 0 {
@@ -114,15 +123,24 @@ impl TcpState {
             if self.fin[0] && self.fin[1] && self.second_fin.is_none() {
                 self.second_fin = Some(side as u8);
             }
-            if self.state != Closed {
+            // A FIN after a reset does not reopen the teardown: the reset's short timeout stays
+            // (starcraft_battle.pcap: FIN, RST, then the peer's FIN), unless the connection
+            // opened with the reset (two_way_all_flags.pcap: RST, then FIN, closing).
+            let keep_reset = self.state == Reset && !self.reset_first;
+            if self.state != Closed && !keep_reset {
                 self.state = Closing;
             }
         } else if flags & SYN != 0 {
-            if matches!(self.state, None | Reset | Closed) {
+            if self.state == None && flags & ACK != 0 {
+                // A connection first seen at its SYN-ACK is taken as established (610 s), as
+                // Tranalyzer2 times it (fuzz-2006-06-26-2594.pcap).
+                self.state = Established;
+            } else if matches!(self.state, None | Reset | Closed) {
                 self.state = New;
                 self.fin = [false; 2];
                 self.second_fin = Option::None;
                 self.reset = false;
+                self.reset_first = false;
             }
         } else if flags & ACK != 0 {
             match self.state {
@@ -197,6 +215,33 @@ mod tests {
     }
 
     #[test]
+    fn first_seen_at_the_syn_ack_is_established() {
+        let mut s = TcpState::default();
+        s.on_packet(1, SYN | ACK);
+        assert_eq!(s.state, ConnState::Established);
+        let mut t = TcpState::default();
+        t.on_packet(0, SYN);
+        t.on_packet(1, SYN | ACK);
+        assert_eq!(t.state, ConnState::New, "a handshake seen from its SYN stays new");
+    }
+
+    #[test]
+    fn a_fin_after_a_reset_keeps_the_reset() {
+        let mut s = TcpState::default();
+        s.on_packet(0, SYN);
+        s.on_packet(1, SYN | ACK);
+        s.on_packet(0, ACK);
+        s.on_packet(0, FIN | ACK);
+        s.on_packet(0, RST | ACK);
+        s.on_packet(1, FIN | ACK);
+        assert_eq!(s.state, ConnState::Reset);
+        let mut t = TcpState::default();
+        t.on_packet(0, RST);
+        t.on_packet(1, FIN);
+        assert_eq!(t.state, ConnState::Closing, "opened by the reset");
+    }
+
+    #[test]
     fn fin_with_data_is_not_a_teardown_fin() {
         let mut s = TcpState::default();
         for (side, flags) in [(0, SYN), (1, SYN | ACK), (0, ACK)] {
@@ -236,6 +281,32 @@ mod tests {
         t.on_segment(1, FIN | ACK, 0, 500, 101);
         t.on_segment(0, ACK, 0, 101, 501);
         assert!(t.closed_properly());
+    }
+
+    #[test]
+    fn acknowledged_half_close_is_established_until_the_peer_closes() {
+        let mut s = TcpState::default();
+        s.on_segment(0, SYN, 0, 99, 0);
+        s.on_segment(1, SYN | ACK, 0, 499, 100);
+        s.on_segment(0, ACK, 0, 100, 500);
+        // wechat.pcap: the server's FIN acknowledged by a bare ACK, then nothing
+        s.on_segment(1, FIN | ACK, 0, 500, 100);
+        assert_eq!(s.state, ConnState::Closing);
+        s.on_segment(0, ACK, 0, 100, 501);
+        assert_eq!(s.state, ConnState::Established);
+        // the other side's FIN, acknowledged, still closes the connection
+        s.on_segment(0, FIN | ACK, 0, 100, 501);
+        assert_eq!(s.state, ConnState::Closing);
+        s.on_segment(1, ACK, 0, 501, 101);
+        assert!(s.closed_properly());
+        // tunnelbear.pcap: a FIN the peer does not acknowledge stays closing
+        let mut t = TcpState::default();
+        t.on_segment(0, SYN, 0, 99, 0);
+        t.on_segment(1, SYN | ACK, 0, 499, 100);
+        t.on_segment(0, ACK, 0, 100, 500);
+        t.on_segment(1, FIN | ACK, 0, 500, 100);
+        t.on_segment(0, ACK | FIN, 113, 100, 500);
+        assert_eq!(t.state, ConnState::Closing);
     }
 
     #[test]

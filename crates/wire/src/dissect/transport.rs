@@ -82,7 +82,9 @@ impl Dissector<'_, '_> {
                 if !in_v6 {
                     self.stat(fs::IPSEC_ESP);
                 }
-                self.opaque_payload(off, plen);
+                // over IPv4 the SPI and sequence number are not payload (esp.pcapng), over
+                // IPv6 they are (ip6_esp.pcap), as for the other protocols it does not decode
+                self.opaque_header(off, plen, if in_v6 { 0 } else { 8 });
             }
             p::AH => {
                 self.push(Proto::Ah);
@@ -106,14 +108,23 @@ impl Dissector<'_, '_> {
                     if proto == p::L2TP {
                         self.stat(fs::L2TP);
                     }
-                    self.opaque_header(off, plen, 8);
+                    // Tranalyzer2 takes a header off these over IPv4 only (OSPF's 24 bytes,
+                    // else 8); over IPv6 all of it is payload (vrrp3.pcapng, mip6_*.pcap).
+                    let hdr = match proto {
+                        _ if in_v6 => 0,
+                        p::OSPF => 24,
+                        _ => 8,
+                    };
+                    self.opaque_header(off, plen, hdr);
                 } else {
                     if !in_v6 {
                         self.push_arg(Proto::UnkIpProto, proto as u16);
                     }
                     self.stat(fs::STOP_DISSECTING);
-                    // Everything after the IP header is payload to Tranalyzer2 (l7BytesSnt).
-                    self.opaque_payload(off, plen);
+                    // Tranalyzer2 still takes 8 bytes off as a header over IPv4 (never below 0:
+                    // unknown-ip-short-payload.pcap, fuzz-2006-06-26-2594.pcap); the rest is
+                    // payload (l7BytesSnt).
+                    self.opaque_header(off, plen, if in_v6 { 0 } else { 8 });
                     if plen == 0 {
                         self.stat(fs::SNAP_L4_HDR);
                     }
@@ -141,13 +152,16 @@ impl Dissector<'_, '_> {
             // still holds the data-offset byte, that header length contradicts the IP length and
             // the bytes are not trusted (no ports); when it is cut before that byte, the ports
             // are all there is to read. Both as Tranalyzer2 does.
+            // Tranalyzer2 counts the bytes of a segment cut before that byte as payload, and
+            // nothing of one it does not trust (fuzz-2006-09-29-28586.pcap: 15 bytes, none).
             if plen > 12 {
                 self.stat(fs::SNAP_L4_HDR | fs::STOP_DISSECTING);
-            } else if plen >= 4 {
-                self.partial_ports(off);
+            } else {
+                if plen >= 4 {
+                    self.partial_ports(off);
+                }
+                self.opaque_payload(off, plen);
             }
-            // Tranalyzer2 counts the bytes of a segment too short for a TCP header as payload.
-            self.opaque_payload(off, plen);
             return;
         }
         let Ok(t) = TcpPacket::new_checked(self.at(off)) else {
@@ -259,10 +273,16 @@ impl Dissector<'_, '_> {
     fn sctp(&mut self, off: usize, plen: usize) {
         self.push(Proto::Sctp);
         self.stat(fs::SCTP);
+        // Tranalyzer2 wants a chunk header after the common header, within the IP length: a
+        // shorter packet is flagged short and keeps no ports (cisco-fabric-path.pcap).
         let Ok(s) = SctpPacket::new_checked(self.at(off)) else {
             self.stat(fs::SNAP_L4_HDR);
             return;
         };
+        if plen < SctpPacket::<&[u8]>::HEADER_LEN + 4 {
+            self.stat(fs::SNAP_L4_HDR);
+            return;
+        }
         let i = &mut *self.i;
         i.src_port = s.src_port();
         i.dst_port = s.dst_port();
