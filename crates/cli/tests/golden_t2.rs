@@ -25,9 +25,6 @@ const MIN_PLUGIN_COLUMN_AGREEMENT_PCT: f64 = 99.0;
 const BELOW_TARGET: &[(&str, f64)] = &[
     ("tcpBFlgtMx", 98.7), // measured 98.95%
     ("tcpAnomaly", 98.4), // 98.59%
-    ("tcpEcI", 97.8),     // 97.98%
-    ("tcpUtm", 97.8),     // 97.99%
-    ("tcpBtm", 97.8),     // 97.99%
 ];
 
 /// The tcpStates, icmpDecode, arpDecode and connStat columns: the last ones of headers.txt.
