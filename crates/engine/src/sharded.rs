@@ -379,10 +379,12 @@ impl Worker {
         batch.mine.clear();
         batch.maps.clear();
         batch.bytes.clear();
+        // The next batch's vectors start at this one's size rather than growing again.
+        let (n_ended, n_events) = (self.sink.ended.len(), self.sink.events.len());
         ShardResult {
             created,
-            ended: std::mem::take(&mut self.sink.ended),
-            events: std::mem::take(&mut self.sink.events),
+            ended: std::mem::replace(&mut self.sink.ended, Vec::with_capacity(n_ended)),
+            events: std::mem::replace(&mut self.sink.events, Vec::with_capacity(n_events)),
             counters: None,
         }
     }
