@@ -26,6 +26,11 @@ pub struct SeqAck {
     /// Segments with ACK this direction sent, and the peer's count at this side's latest segment.
     ack_segs: u32,
     peer_ack_segs: u32,
+    /// Where this direction's latest segment points, if it was a duplicate ACK.
+    pub dup_ack: Option<u32>,
+    /// Segments this direction sent, and the peer's count at this side's latest segment.
+    segs: u32,
+    peer_segs: u32,
     fin_seen: bool,
     /// The sequence number of this direction's (latest) FIN.
     fin_end: u32,
@@ -104,6 +109,8 @@ impl SeqAck {
         if p.tcp_flags & ACK != 0 {
             self.ack_segs = self.ack_segs.wrapping_add(1);
         }
+        self.segs = self.segs.wrapping_add(1);
+        self.peer_segs = opp.map_or(0, |o| o.segs);
         let seq = p.tcp_seq;
         let len = p.l7_len;
         let ctl = (p.tcp_flags & (SYN | FIN) != 0) as u32;
@@ -208,6 +215,18 @@ impl SeqAck {
     #[inline]
     pub fn fault(&mut self) {
         self.seq_faults = self.seq_faults.saturating_add(1);
+    }
+
+    /// The other side sent nothing since this side's previous segment.
+    #[inline]
+    pub fn peer_quiet(&self, opp: Option<&SeqAck>) -> bool {
+        opp.map_or(0, |o| o.segs) == self.peer_segs
+    }
+
+    /// This direction acknowledged everything before `end`.
+    #[inline]
+    pub fn acked(&self, end: u32) -> bool {
+        self.has_ack && (self.last_ack.wrapping_sub(end) as i32) >= 0
     }
 
     /// `p` repeats this direction's previous segment (sequence and acknowledgement numbers,
