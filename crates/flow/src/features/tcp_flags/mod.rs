@@ -106,6 +106,8 @@ impl TcpFlagsState {
         self.ip.update(ts_ns, p, n);
         let tcp = p.l4_proto == 6 && p.l4_present;
         self.flags.update(ts_ns, p, tcp, opp.as_deref().map(|o| &o.seq));
+        // How long this side was quiet, and how long it usually takes to answer, before this packet.
+        let (gap, avg) = self.rtt.quiet_secs_and_avg(ts_ns);
         self.rtt.update(ts_ns, p, tcp, opp.as_deref_mut().map(|o| &mut o.rtt));
         if !tcp {
             return;
@@ -129,9 +131,12 @@ impl TcpFlagsState {
         // A packet the capture holds twice: the same IPv4 ID and segment with nothing from the
         // other side in between. Golden rows: while the other side has sent bytes this one does
         // not acknowledge yet, a repeated ACK is a duplicate ACK all the same.
+        let quiet = self.seq.peer_quiet(opp.as_deref().map(|o| &o.seq));
+        // The same FIN again (its first one in order).
+        let fin_repeat = p.tcp_flags & 0x07 == 0x01 && p.l7_len == 0 && self.seq.repeats_fin(p);
         let copy = same_id
             && self.seq.repeats_last(p)
-            && self.seq.peer_quiet(opp.as_deref().map(|o| &o.seq))
+            && quiet
             && !opp.as_deref().is_some_and(|o| o.seq.started() && (o.seq.next_seq.wrapping_sub(p.tcp_ack) as i32) > 0);
         // A SYN-ACK again (its sequence number is no longer the next one expected).
         let syn_again = p.tcp_flags & 0x12 == 0x12 && self.seq.started() && p.tcp_seq != self.seq.next_seq;
@@ -174,6 +179,18 @@ impl TcpFlagsState {
             && opp.as_deref().is_some_and(|o| o.seq.acked(end))
         {
             anomaly |= anomaly::SEQ_MESS;
+        }
+        // A FIN sent again, unacknowledged, after this side was quiet longer than it usually takes
+        // to answer and nothing came from the other side: a timeout retransmission (golden rows;
+        // a FIN repeated sooner, or after the other side sent something, is none).
+        if fin_repeat
+            && quiet
+            && gap > avg
+            && !copy
+            && opp.as_deref().is_some_and(|o| o.seq.started() && !o.seq.acked(p.tcp_seq.wrapping_add(1)))
+        {
+            anomaly |= anomaly::SEQ_TRETRY;
+            self.seq.fault();
         }
         self.flags.anomaly |= anomaly;
     }
@@ -300,6 +317,24 @@ mod tests {
         // A FIN that also acknowledges the peer's FIN is no repeat (mysql/auth.pcap).
         s.extend([(1, 6, seg(FIN | ACK, 1, 12, 0, 100, 52)), (0, 7, seg(FIN | ACK, 11, 2, 0, 100, 5))]);
         assert_eq!(run(&s)[0].tcpf.flags.anomaly & a::SEQ_MESS, 0);
+    }
+
+    #[test]
+    fn a_fin_repeated_after_a_silence_is_a_timeout_retransmission() {
+        // radmin3.pcapng, smb1_transaction_request.pcap: B's data acknowledged, A's FIN unanswered.
+        let mut s = opening();
+        s.extend([(1, 4, seg(ACK, 1, 11, 0, 100, 51)), (0, 5, seg(FIN | ACK, 11, 1, 0, 100, 4))]);
+        let mut late = s.clone();
+        late.push((0, 300, seg(FIN | ACK, 11, 1, 0, 100, 5)));
+        let r = run(&late);
+        assert_ne!(r[0].tcpf.flags.anomaly & a::SEQ_TRETRY, 0);
+        assert_eq!(r[0].tcpf.seq.faults(), 1);
+        // Sent again at once (waze.pcap) or after the other side spoke (qi_internet_SYNACK_curl_jsonip.pcap): none.
+        let mut soon = s.clone();
+        soon.push((0, 5, seg(FIN | ACK, 11, 1, 0, 100, 5)));
+        assert_eq!(run(&soon)[0].tcpf.flags.anomaly & a::SEQ_TRETRY, 0);
+        s.extend([(1, 200, seg(ACK | 0x08, 1, 11, 5, 100, 52)), (0, 300, seg(FIN | ACK, 11, 1, 0, 100, 5))]);
+        assert_eq!(run(&s)[0].tcpf.flags.anomaly & a::SEQ_TRETRY, 0);
     }
 
     #[test]

@@ -57,6 +57,14 @@ fn trip_secs(from_ns: u64, to_ns: u64) -> f64 {
 }
 
 impl Trips {
+    /// Seconds since this direction's previous packet (0 before any), and its running mean of
+    /// answer times.
+    #[inline]
+    pub fn quiet_secs_and_avg(&self, ts_ns: u64) -> (f64, f64) {
+        let quiet = if self.pkts > 0 { trip_secs(self.last_ns, ts_ns) } else { 0.0 };
+        (quiet, self.avg)
+    }
+
     #[inline]
     pub fn update(&mut self, ts_ns: u64, p: &PacketInfo, tcp: bool, opp: Option<&mut Trips>) {
         let flags = if tcp { p.tcp_flags } else { 0 };

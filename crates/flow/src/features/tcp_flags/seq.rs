@@ -34,6 +34,8 @@ pub struct SeqAck {
     fin_seen: bool,
     /// The sequence number of this direction's (latest) FIN.
     fin_end: u32,
+    /// This direction's first FIN came in order.
+    fin_in_order: bool,
     last_win: u16,
     /// tcpFlwLssAckRcvdBytes: what this direction's acknowledgements moved on.
     acked_bytes: u64,
@@ -143,6 +145,9 @@ impl SeqAck {
         self.seq_bytes += step.add as u64;
         self.flight(p, opp);
         if p.tcp_flags & FIN != 0 {
+            if !self.fin_seen {
+                self.fin_in_order = d >= 0;
+            }
             self.fin_seen = true;
             self.fin_end = seq.wrapping_add(len);
         }
@@ -221,6 +226,19 @@ impl SeqAck {
     #[inline]
     pub fn peer_quiet(&self, opp: Option<&SeqAck>) -> bool {
         opp.map_or(0, |o| o.segs) == self.peer_segs
+    }
+
+    /// tcpSeqFaultCnt.
+    #[cfg(test)]
+    pub fn faults(&self) -> u16 {
+        self.seq_faults
+    }
+
+    /// `p` is at the sequence number of this direction's previous FIN, and that FIN's first one
+    /// came in order (one seen only after later segments is no original to repeat).
+    #[inline]
+    pub fn repeats_fin(&self, p: &PacketInfo) -> bool {
+        self.fin_seen && self.fin_in_order && p.tcp_seq == self.fin_end
     }
 
     /// This direction acknowledged everything before `end`.
