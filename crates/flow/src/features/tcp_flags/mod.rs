@@ -107,7 +107,7 @@ impl TcpFlagsState {
         let tcp = p.l4_proto == 6 && p.l4_present;
         self.flags.update(ts_ns, p, tcp, opp.as_deref().map(|o| &o.seq));
         // How long this side was quiet, and how long it usually takes to answer, before this packet.
-        let (gap, avg) = self.rtt.quiet_secs_and_avg(ts_ns);
+        let rtt_before = self.rtt.before();
         self.rtt.update(ts_ns, p, tcp, opp.as_deref_mut().map(|o| &mut o.rtt));
         if !tcp {
             return;
@@ -147,6 +147,9 @@ impl TcpFlagsState {
             && self.seq.has_ack
             && p.tcp_ack == self.seq.last_ack
             && (p.tcp_seq.wrapping_sub(self.seq.next_seq) as i32) < 0;
+        // In a conversation whose SYN was sent twice in quick succession, a pure ACK right after
+        // this side's data segment is no duplicate ACK (golden rows: webex.pcap, wow.pcap).
+        let after_data = self.flags.fast_syn && self.seq.last_len() != 0;
         let mut anomaly = self.seq.update(p, opp.as_deref().map(|o| &o.seq));
         // Tranalyzer2's keep-alive ACK is a pure ACK one past the peer's empty segment; the ACK
         // of a one-byte keep-alive stays a duplicate ACK in its rows.
@@ -158,7 +161,7 @@ impl TcpFlagsState {
         {
             anomaly = anomaly & !anomaly::DUP_ACK | anomaly::KEEPALIVE_ACK;
         }
-        if copy {
+        if copy || after_data {
             // A packet captured twice is no duplicate ACK (golden rows).
             anomaly &= !anomaly::DUP_ACK;
         }
@@ -185,7 +188,7 @@ impl TcpFlagsState {
         // a FIN repeated sooner, or after the other side sent something, is none).
         if fin_repeat
             && quiet
-            && gap > avg
+            && rtt::Trips::silent_longer_than_usual(rtt_before, ts_ns)
             && !copy
             && opp.as_deref().is_some_and(|o| o.seq.started() && !o.seq.acked(p.tcp_seq.wrapping_add(1)))
         {
@@ -284,6 +287,32 @@ mod tests {
             (1, 6, seg(ACK, 1, 11, 0, 100, 51)),
         ]);
         assert_ne!(run(&s)[1].tcpf.flags.anomaly & a::DUP_ACK, 0);
+    }
+
+    #[test]
+    fn after_a_quickly_repeated_syn_an_ack_after_data_is_no_duplicate() {
+        // webex.pcap: SYN twice within 0.1 s; A's pure ACK after its data repeats the ACK number.
+        let tail = [
+            (0, 200, seg(ACK, 1, 1, 10, 100, 3)),
+            (1, 201, seg(ACK, 1, 11, 0, 200, 51)),
+            (0, 300, seg(ACK, 11, 1, 0, 100, 4)),
+        ];
+        let mut s = vec![
+            (0, 0, seg(SYN, 0, 0, 0, 100, 1)),
+            (0, 78, seg(SYN, 0, 0, 0, 100, 2)),
+            (1, 90, seg(SYN | ACK, 0, 1, 0, 200, 50)),
+            (0, 100, seg(ACK, 1, 1, 0, 100, 2)),
+        ];
+        s.extend(tail.clone());
+        assert_eq!(run(&s)[0].tcpf.flags.anomaly & a::DUP_ACK, 0);
+        // With a single SYN it is one.
+        let mut s = vec![
+            (0, 0, seg(SYN, 0, 0, 0, 100, 1)),
+            (1, 90, seg(SYN | ACK, 0, 1, 0, 200, 50)),
+            (0, 100, seg(ACK, 1, 1, 0, 100, 2)),
+        ];
+        s.extend(tail);
+        assert_ne!(run(&s)[0].tcpf.flags.anomaly & a::DUP_ACK, 0);
     }
 
     #[test]

@@ -228,6 +228,12 @@ impl SeqAck {
         opp.map_or(0, |o| o.segs) == self.peer_segs
     }
 
+    /// The length of this direction's previous (accounted) segment.
+    #[inline]
+    pub fn last_len(&self) -> u32 {
+        self.diff.len
+    }
+
     /// tcpSeqFaultCnt.
     #[cfg(test)]
     pub fn faults(&self) -> u16 {
