@@ -147,6 +147,11 @@ pub fn scan_bits(rec: &FlowRecord, opp: Option<&FlowRecord>) -> u16 {
     match opp {
         None if syn_sender(rec, None) && (rec.stats.pkts == 1 || rec.tcpf.flags.fast_syn) => a::SCAN,
         None if fin_rst_prober(rec, None) => a::SCAN,
+        // So is a lone SYN sender of fewer than 4 packets that did not retry its SYN (SYN then
+        // ACK or reset; SYN retries alone are no probe: gnutella.pcap).
+        None if rec.tcpf.flags.syns > 0 && rec.stats.pkts < SCAN_PMAX && rec.tcpf.flags.anomaly & a::SYN_RETRY == 0 => {
+            a::SCAN
+        }
         // A lone responder (SYN with ACK) or a sender of flagless segments is a probe too.
         None if rec.stats.pkts < SCAN_PMAX && (syn_acks_only(rec) || no_flags(rec)) => a::SCAN,
         None => 0,
@@ -178,14 +183,16 @@ fn no_flags(r: &FlowRecord) -> bool {
 }
 
 /// The side that sent first, without SYN, and sent a FIN or a reset within a few packets (a
-/// mid-stream probe). Alone it must be the A side; with its peer, the one seen first (golden
-/// rows: a server's FIN seen before the client's packets marks the server's B row).
+/// mid-stream probe). Alone it must be the A side and have sent a FIN; with its peer, the one
+/// seen first (golden rows: a server's FIN seen before the client's packets marks the server's
+/// B row).
 fn fin_rst_prober(r: &FlowRecord, o: Option<&FlowRecord>) -> bool {
     const SCAN_PMAX: u64 = 4;
     let f = r.tcpf.flags.tcp_flags;
     let opener = match o {
         Some(o) => r.first_ns < o.first_ns || (r.first_ns == o.first_ns && !r.inverted),
-        None => !r.inverted,
+        // Alone, a FIN is needed: a lone reset is no probe (single-rst.pcap, tor.pcap).
+        None => !r.inverted && f & t::FIN != 0,
     };
     opener && r.tcpf.flags.syns == 0 && f & t::SYN == 0 && f & (t::FIN | t::RST) != 0 && r.stats.pkts < SCAN_PMAX
 }

@@ -372,6 +372,17 @@ mod tests {
         assert_eq!(flags::scan_bits(&r[0], None), a::SCAN);
         let r = run(&[(0, 0, seg(0, 0, 0, 0, 100, 1)), (0, 1, seg(0, 0, 0, 0, 100, 2))]);
         assert_eq!(flags::scan_bits(&r[0], None), a::SCAN);
+        // A lone SYN then ACK (mongodb.pcap) or reset (syn-then-rst.pcap) is a probe; SYNs retried
+        // a second apart are not (gnutella.pcap).
+        let r = run(&[(0, 0, seg(SYN, 0, 0, 0, 100, 1)), (0, 1, seg(RST, 1, 0, 0, 100, 2))]);
+        assert_eq!(flags::scan_bits(&r[0], None), a::SCAN);
+        let r = run(&[(0, 0, seg(SYN, 0, 0, 0, 100, 1)), (0, 1000, seg(SYN, 0, 0, 0, 100, 2))]);
+        assert_eq!(flags::scan_bits(&r[0], None), 0);
+        // A lone reset is no probe (single-rst.pcap), a lone FIN is.
+        let r = run(&[(0, 0, seg(RST | ACK, 1, 1, 0, 100, 1))]);
+        assert_eq!(flags::scan_bits(&r[0], None), 0);
+        let r = run(&[(0, 0, seg(FIN | ACK, 1, 1, 0, 100, 1))]);
+        assert_eq!(flags::scan_bits(&r[0], None), a::SCAN);
         // B's FIN came first (Teredo.pcap): B marks itself, A stays clean.
         let r = run(&[
             (1, 0, seg(FIN | ACK, 1, 1, 0, 100, 1)),
