@@ -156,8 +156,7 @@ pub fn scan_bits(rec: &FlowRecord, opp: Option<&FlowRecord>) -> u16 {
         None if rec.stats.pkts < SCAN_PMAX && (syn_acks_only(rec) || no_flags(rec)) => a::SCAN,
         None => 0,
         Some(o) if prober(rec, Some(o)) => a::SCAN | a::SCAN_SUCCESS,
-        // A mid-stream prober on the B side (seen first, though Tranalyzer2 made it B) marks
-        // itself, not its peer.
+        // A mid-stream prober on the B side marks itself, not its peer.
         Some(o) if o.inverted && fin_rst_prober(o, Some(rec)) => 0,
         Some(o) if prober(o, Some(rec)) => a::SCAN_SUCCESS,
         // A responder that sent little more than its SYN-ACK to a longer initiator is marked
@@ -182,19 +181,21 @@ fn no_flags(r: &FlowRecord) -> bool {
     r.tcpf.flags.tcp_flags & (t::SYN | t::FIN | t::RST | t::ACK | t::PSH | t::URG) == 0
 }
 
-/// The side that sent first, without SYN, and sent a FIN or a reset within a few packets (a
-/// mid-stream probe). Alone it must be the A side and have sent a FIN; with its peer, the one
-/// seen first (golden rows: a server's FIN seen before the client's packets marks the server's
-/// B row).
+/// A mid-stream probe: a side that sent no SYN but a FIN within a few packets. Alone it must be
+/// the A side; with its peer, the B side only when the A side is none (golden rows: then B marks
+/// itself and not A; when both are, A is the probe and B its answer: wechat.pcap, Teredo.pcap).
 fn fin_rst_prober(r: &FlowRecord, o: Option<&FlowRecord>) -> bool {
+    match o {
+        None => !r.inverted && mid_stream_closer(r),
+        Some(o) => mid_stream_closer(r) && (!r.inverted || !mid_stream_closer(o)),
+    }
+}
+
+/// No SYN, a FIN, fewer than 4 packets (a lone or answered reset is no probe: single-rst.pcap).
+fn mid_stream_closer(r: &FlowRecord) -> bool {
     const SCAN_PMAX: u64 = 4;
     let f = r.tcpf.flags.tcp_flags;
-    let opener = match o {
-        Some(o) => r.first_ns < o.first_ns || (r.first_ns == o.first_ns && !r.inverted),
-        // Alone, a FIN is needed: a lone reset is no probe (single-rst.pcap, tor.pcap).
-        None => !r.inverted && f & t::FIN != 0,
-    };
-    opener && r.tcpf.flags.syns == 0 && f & t::SYN == 0 && f & (t::FIN | t::RST) != 0 && r.stats.pkts < SCAN_PMAX
+    r.tcpf.flags.syns == 0 && f & t::SYN == 0 && f & t::FIN != 0 && r.stats.pkts < SCAN_PMAX
 }
 
 /// tcpFStat of a direction at output.

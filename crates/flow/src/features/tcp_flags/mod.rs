@@ -383,16 +383,23 @@ mod tests {
         assert_eq!(flags::scan_bits(&r[0], None), 0);
         let r = run(&[(0, 0, seg(FIN | ACK, 1, 1, 0, 100, 1))]);
         assert_eq!(flags::scan_bits(&r[0], None), a::SCAN);
-        // B's FIN came first (Teredo.pcap): B marks itself, A stays clean.
+        // Only B closed mid-stream (Teredo.pcap): B marks itself, A stays clean; A's reset makes
+        // no probe.
         let r = run(&[
             (1, 0, seg(FIN | ACK, 1, 1, 0, 100, 1)),
             (0, 1, seg(ACK, 1, 2, 0, 100, 2)),
+            (0, 5, seg(RST | ACK, 1, 2, 0, 100, 3)),
             (1, 9, seg(RST | ACK, 2, 1, 0, 100, 3)),
         ]);
         assert_eq!(flags::scan_bits(&r[1], Some(&r[0])), a::SCAN | a::SCAN_SUCCESS);
         assert_eq!(flags::scan_bits(&r[0], Some(&r[1])), 0);
-        // Had A sent first, A would be the prober and B the answer.
-        let r = run(&[(0, 0, seg(FIN | ACK, 1, 1, 0, 100, 1)), (1, 1, seg(ACK, 1, 2, 0, 100, 2))]);
+        // Both closed (wechat.pcap): A is the probe, B its answer, whoever came first.
+        let r = run(&[
+            (1, 0, seg(ACK, 1, 1, 10, 100, 1)),
+            (0, 1, seg(ACK, 1, 11, 0, 100, 2)),
+            (1, 5, seg(FIN | ACK, 11, 1, 0, 100, 3)),
+            (0, 6, seg(FIN | ACK, 1, 12, 0, 100, 4)),
+        ]);
         assert_eq!(flags::scan_bits(&r[0], Some(&r[1])), a::SCAN | a::SCAN_SUCCESS);
         assert_eq!(flags::scan_bits(&r[1], Some(&r[0])), a::SCAN_SUCCESS);
     }
