@@ -166,6 +166,11 @@ impl TcpFlagsState {
             anomaly &= !anomaly::DUP_ACK;
         }
         let retransmitted = anomaly & anomaly::SEQ_OUT_OF_ORDER != 0;
+        // Retransmitted data that carries a FIN is not out of order in Tranalyzer2's rows (it can
+        // still be a fast retransmission: tls1_1.pcap, or spurious).
+        if p.tcp_flags & 0x01 != 0 {
+            anomaly &= !anomaly::SEQ_OUT_OF_ORDER;
+        }
         self.seq.dup_ack = (anomaly & anomaly::DUP_ACK != 0).then_some(p.tcp_ack);
         // A retransmission of where the other side's latest segment, a duplicate ACK, points (and
         // not acknowledged since) is a fast retransmission and a sequence fault (golden rows:
@@ -313,6 +318,17 @@ mod tests {
         ];
         s.extend(tail);
         assert_ne!(run(&s)[0].tcpf.flags.anomaly & a::DUP_ACK, 0);
+    }
+
+    #[test]
+    fn retransmitted_data_with_a_fin_is_not_out_of_order() {
+        // android.pcap: data, data + FIN, then both again in one segment with the FIN.
+        let mut s = opening();
+        s.extend([(0, 4, seg(ACK | FIN, 11, 1, 5, 100, 4)), (0, 300, seg(ACK | FIN, 1, 1, 15, 100, 5))]);
+        assert_eq!(run(&s)[0].tcpf.flags.anomaly & a::SEQ_OUT_OF_ORDER, 0);
+        let mut s = opening();
+        s.extend([(0, 4, seg(ACK, 11, 1, 5, 100, 4)), (0, 300, seg(ACK, 1, 1, 15, 100, 5))]);
+        assert_ne!(run(&s)[0].tcpf.flags.anomaly & a::SEQ_OUT_OF_ORDER, 0);
     }
 
     #[test]
