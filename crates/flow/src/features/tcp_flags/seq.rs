@@ -61,10 +61,6 @@ struct Step {
     in_seq: bool,
     /// Bytes it adds to tcpSeqSntBytes.
     add: u32,
-    /// Its sequence number less the previous one's end (negative: it goes back).
-    expected: i32,
-    /// Its sequence number less the previous one's.
-    inc: i32,
 }
 
 impl SeqDiff {
@@ -87,14 +83,14 @@ impl SeqDiff {
         let inc = seq.wrapping_sub(self.seq) as i32;
         let expected = seq.wrapping_sub(self.seq.wrapping_add(self.len + self.ctl as u32)) as i32;
         if rst_skipped || (flags & RST != 0 && expected < 0) {
-            return Step { expected, inc, ..Step::default() };
+            return Step::default();
         }
         let mut add = inc.max(0) as u32;
         if inc == 1 && self.ctl && self.len == 0 {
             add = 0;
         }
         *self = SeqDiff { started: true, seq, len, ctl };
-        Step { in_seq: expected == 0, add, expected, inc }
+        Step { in_seq: expected == 0, add }
     }
 }
 
