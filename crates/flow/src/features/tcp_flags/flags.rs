@@ -139,15 +139,26 @@ impl Flags {
 /// the probe "succeeded" (both sides are marked).
 pub fn scan_bits(rec: &FlowRecord, opp: Option<&FlowRecord>) -> u16 {
     const SCAN_PMAX: u64 = 4;
-    let syn_sender = |r: &FlowRecord| r.tcpf.flags.syns > 0 || fin_rst_prober(r);
+    let syn_sender = |r: &FlowRecord, o: Option<&FlowRecord>| r.tcpf.flags.syns > 0 || fin_rst_prober(r, o);
     // A SYN sent twice in quick succession marks a probe however long the conversation.
-    let prober = |r: &FlowRecord| syn_sender(r) && (r.stats.pkts < SCAN_PMAX || r.tcpf.flags.fast_syn);
+    let prober = |r: &FlowRecord, o: Option<&FlowRecord>| {
+        syn_sender(r, o) && (r.stats.pkts < SCAN_PMAX || r.tcpf.flags.fast_syn)
+    };
     match opp {
-        None if syn_sender(rec) && (rec.stats.pkts == 1 || rec.tcpf.flags.fast_syn) => a::SCAN,
-        None if fin_rst_prober(rec) => a::SCAN,
+        None if syn_sender(rec, None) && (rec.stats.pkts == 1 || rec.tcpf.flags.fast_syn) => a::SCAN,
+        None if fin_rst_prober(rec, None) => a::SCAN,
+        // So is a lone SYN sender of fewer than 4 packets that did not retry its SYN (SYN then
+        // ACK or reset; SYN retries alone are no probe: gnutella.pcap).
+        None if rec.tcpf.flags.syns > 0 && rec.stats.pkts < SCAN_PMAX && rec.tcpf.flags.anomaly & a::SYN_RETRY == 0 => {
+            a::SCAN
+        }
+        // A lone responder (SYN with ACK) or a sender of flagless segments is a probe too.
+        None if rec.stats.pkts < SCAN_PMAX && (syn_acks_only(rec) || no_flags(rec)) => a::SCAN,
         None => 0,
-        Some(_) if prober(rec) => a::SCAN | a::SCAN_SUCCESS,
-        Some(o) if prober(o) => a::SCAN_SUCCESS,
+        Some(o) if prober(rec, Some(o)) => a::SCAN | a::SCAN_SUCCESS,
+        // A mid-stream prober on the B side marks itself, not its peer.
+        Some(o) if o.inverted && fin_rst_prober(o, Some(rec)) => 0,
+        Some(o) if prober(o, Some(rec)) => a::SCAN_SUCCESS,
         // A responder that sent little more than its SYN-ACK to a longer initiator is marked
         // itself, not its peer.
         Some(_) if syn_ack_only(rec) => a::SCAN | a::SCAN_SUCCESS,
@@ -160,11 +171,31 @@ fn syn_ack_only(r: &FlowRecord) -> bool {
     r.tcpf.flags.syns == 0 && r.tcpf.flags.tcp_flags & t::SYN_ACK != 0 && r.stats.pkts < 4
 }
 
-/// An initiator without SYN that sent a FIN or a reset within a few packets (a mid-stream probe).
-fn fin_rst_prober(r: &FlowRecord) -> bool {
+/// A SYN flag seen, but never a SYN without ACK (only SYN-ACKs).
+fn syn_acks_only(r: &FlowRecord) -> bool {
+    r.tcpf.flags.syns == 0 && r.tcpf.flags.tcp_flags & t::SYN != 0
+}
+
+/// None of the segments carried a flag (SYN, FIN, RST, PSH, ACK, URG).
+fn no_flags(r: &FlowRecord) -> bool {
+    r.tcpf.flags.tcp_flags & (t::SYN | t::FIN | t::RST | t::ACK | t::PSH | t::URG) == 0
+}
+
+/// A mid-stream probe: a side that sent no SYN but a FIN within a few packets. Alone it must be
+/// the A side; with its peer, the B side only when the A side is none (golden rows: then B marks
+/// itself and not A; when both are, A is the probe and B its answer: wechat.pcap, Teredo.pcap).
+fn fin_rst_prober(r: &FlowRecord, o: Option<&FlowRecord>) -> bool {
+    match o {
+        None => !r.inverted && mid_stream_closer(r),
+        Some(o) => mid_stream_closer(r) && (!r.inverted || !mid_stream_closer(o)),
+    }
+}
+
+/// No SYN, a FIN, fewer than 4 packets (a lone or answered reset is no probe: single-rst.pcap).
+fn mid_stream_closer(r: &FlowRecord) -> bool {
     const SCAN_PMAX: u64 = 4;
     let f = r.tcpf.flags.tcp_flags;
-    !r.inverted && r.tcpf.flags.syns == 0 && f & t::SYN == 0 && f & (t::FIN | t::RST) != 0 && r.stats.pkts < SCAN_PMAX
+    r.tcpf.flags.syns == 0 && f & t::SYN == 0 && f & t::FIN != 0 && r.stats.pkts < SCAN_PMAX
 }
 
 /// tcpFStat of a direction at output.

@@ -57,6 +57,18 @@ fn trip_secs(from_ns: u64, to_ns: u64) -> f64 {
 }
 
 impl Trips {
+    /// This direction's previous packet time (if any) and its running mean of answer times, to be
+    /// read before this packet's update and handed to [`Trips::silent_longer_than_usual`].
+    #[inline]
+    pub fn before(&self) -> (Option<u64>, f64) {
+        ((self.pkts > 0).then_some(self.last_ns), self.avg)
+    }
+
+    /// The time from the previous packet to `ts_ns` exceeds the mean answer time.
+    pub fn silent_longer_than_usual(before: (Option<u64>, f64), ts_ns: u64) -> bool {
+        before.0.is_some_and(|last| trip_secs(last, ts_ns) > before.1)
+    }
+
     #[inline]
     pub fn update(&mut self, ts_ns: u64, p: &PacketInfo, tcp: bool, opp: Option<&mut Trips>) {
         let flags = if tcp { p.tcp_flags } else { 0 };

@@ -21,13 +21,21 @@ pub struct SeqAck {
     pub last_ack: u32,
     ack_faults: u16,
     bytes_in_flight_max: u32,
-    /// Bytes in flight now, and the peer's acknowledgement number last taken off them.
+    /// Bytes in flight now: this side's data since the peer's latest segment with ACK.
     flight: u32,
-    flight_acked: u32,
-    flight_started: bool,
+    /// Segments with ACK this direction sent, and the peer's count at this side's latest segment.
+    ack_segs: u32,
+    peer_ack_segs: u32,
+    /// Where this direction's latest segment points, if it was a duplicate ACK.
+    pub dup_ack: Option<u32>,
+    /// Segments this direction sent, and the peer's count at this side's latest segment.
+    segs: u32,
+    peer_segs: u32,
     fin_seen: bool,
     /// The sequence number of this direction's (latest) FIN.
     fin_end: u32,
+    /// This direction's first FIN came in order.
+    fin_in_order: bool,
     last_win: u16,
     /// tcpFlwLssAckRcvdBytes: what this direction's acknowledgements moved on.
     acked_bytes: u64,
@@ -53,10 +61,6 @@ struct Step {
     in_seq: bool,
     /// Bytes it adds to tcpSeqSntBytes.
     add: u32,
-    /// Its sequence number less the previous one's end (negative: it goes back).
-    expected: i32,
-    /// Its sequence number less the previous one's.
-    inc: i32,
 }
 
 impl SeqDiff {
@@ -79,14 +83,14 @@ impl SeqDiff {
         let inc = seq.wrapping_sub(self.seq) as i32;
         let expected = seq.wrapping_sub(self.seq.wrapping_add(self.len + self.ctl as u32)) as i32;
         if rst_skipped || (flags & RST != 0 && expected < 0) {
-            return Step { expected, inc, ..Step::default() };
+            return Step::default();
         }
         let mut add = inc.max(0) as u32;
         if inc == 1 && self.ctl && self.len == 0 {
             add = 0;
         }
         *self = SeqDiff { started: true, seq, len, ctl };
-        Step { in_seq: expected == 0, add, expected, inc }
+        Step { in_seq: expected == 0, add }
     }
 }
 
@@ -100,6 +104,11 @@ impl SeqAck {
     /// Accounts one segment; returns the tcpAnomaly bits it raises.
     pub fn update(&mut self, p: &PacketInfo, opp: Option<&SeqAck>) -> u16 {
         let mut anomaly = 0;
+        if p.tcp_flags & ACK != 0 {
+            self.ack_segs = self.ack_segs.wrapping_add(1);
+        }
+        self.segs = self.segs.wrapping_add(1);
+        self.peer_segs = opp.map_or(0, |o| o.segs);
         let seq = p.tcp_seq;
         let len = p.l7_len;
         let ctl = (p.tcp_flags & (SYN | FIN) != 0) as u32;
@@ -108,7 +117,6 @@ impl SeqAck {
             self.isn = seq;
             self.next_seq = seq;
         }
-        let sent_end = self.next_seq;
         let d = seq.wrapping_sub(self.next_seq) as i32;
         let retransmitted = d < 0 && (len > 0 || ctl > 0);
         if d > 0 && p.tcp_flags & SYN == 0 {
@@ -131,8 +139,11 @@ impl SeqAck {
             self.seq_pkts = self.seq_pkts.saturating_add(1);
         }
         self.seq_bytes += step.add as u64;
-        self.flight(p, step, sent_end, opp);
+        self.flight(p, opp);
         if p.tcp_flags & FIN != 0 {
+            if !self.fin_seen {
+                self.fin_in_order = d >= 0;
+            }
             self.fin_seen = true;
             self.fin_end = seq.wrapping_add(len);
         }
@@ -174,39 +185,24 @@ impl SeqAck {
         anomaly
     }
 
-    /// Bytes in flight, as read off the golden rows: data segments (not FIN) add their length
-    /// once the other side has been seen; a segment behind the previous one's end adds only if
-    /// it does not go back further than the previous one's start and is not acknowledged yet (a
-    /// duplicate counts again); the other side's acknowledgements take bytes off (from this
-    /// side's first sequence number, never below 0, never above what is outstanding before this
-    /// segment: `sent_end`). The maximum is taken at this side's data.
+    /// Bytes in flight, as read off the golden rows: Tranalyzer2 sums the lengths of this side's
+    /// data segments since the other side's latest segment with ACK, whatever that acknowledged
+    /// (a reset without ACK does not count). Retransmissions and capture duplicates count like
+    /// new data; SYN and FIN segments, and segments before the other side was seen, do not.
     #[inline]
-    fn flight(&mut self, p: &PacketInfo, step: Step, sent_end: u32, opp: Option<&SeqAck>) {
-        let peer_ack = opp.filter(|o| o.has_ack).map(|o| o.last_ack);
-        if !self.flight_started {
-            self.flight_started = true;
-            self.flight_acked = peer_ack.unwrap_or(p.tcp_seq);
+    fn flight(&mut self, p: &PacketInfo, opp: Option<&SeqAck>) {
+        let Some(o) = opp.filter(|o| o.started) else {
+            return;
+        };
+        if o.ack_segs != self.peer_ack_segs {
+            self.peer_ack_segs = o.ack_segs;
+            self.flight = 0;
         }
-        // Acknowledgements arrive between this side's segments; only their sum matters.
-        if let Some(ack) = peer_ack {
-            let inc = ack.wrapping_sub(self.flight_acked) as i32;
-            if inc > 0 {
-                self.flight = self.flight.saturating_sub(inc as u32);
-                self.flight_acked = ack;
-                // Never more than what is outstanding (capture duplicates counted twice go too).
-                let outstanding = sent_end.wrapping_sub(ack) as i32;
-                self.flight = self.flight.min(outstanding.max(0) as u32);
-            }
-        }
-        let len = p.l7_len;
-        if len == 0 || p.tcp_flags & FIN != 0 || !opp.is_some_and(|o| o.started) {
+        if p.l7_len == 0 || p.tcp_flags & (SYN | FIN) != 0 {
             return;
         }
-        let unacked = peer_ack.is_none_or(|a| p.tcp_seq.wrapping_add(len).wrapping_sub(a) as i32 > 0);
-        if step.expected >= 0 || (step.inc >= 0 && unacked) {
-            self.flight = self.flight.saturating_add(len);
-            self.bytes_in_flight_max = self.bytes_in_flight_max.max(self.flight);
-        }
+        self.flight = self.flight.saturating_add(p.l7_len);
+        self.bytes_in_flight_max = self.bytes_in_flight_max.max(self.flight);
     }
 
     /// This direction has sent a segment.
@@ -220,6 +216,37 @@ impl SeqAck {
     #[inline]
     pub fn fault(&mut self) {
         self.seq_faults = self.seq_faults.saturating_add(1);
+    }
+
+    /// The other side sent nothing since this side's previous segment.
+    #[inline]
+    pub fn peer_quiet(&self, opp: Option<&SeqAck>) -> bool {
+        opp.map_or(0, |o| o.segs) == self.peer_segs
+    }
+
+    /// The length of this direction's previous (accounted) segment.
+    #[inline]
+    pub fn last_len(&self) -> u32 {
+        self.diff.len
+    }
+
+    /// tcpSeqFaultCnt.
+    #[cfg(test)]
+    pub fn faults(&self) -> u16 {
+        self.seq_faults
+    }
+
+    /// `p` is at the sequence number of this direction's previous FIN, and that FIN's first one
+    /// came in order (one seen only after later segments is no original to repeat).
+    #[inline]
+    pub fn repeats_fin(&self, p: &PacketInfo) -> bool {
+        self.fin_seen && self.fin_in_order && p.tcp_seq == self.fin_end
+    }
+
+    /// This direction acknowledged everything before `end`.
+    #[inline]
+    pub fn acked(&self, end: u32) -> bool {
+        self.has_ack && (self.last_ack.wrapping_sub(end) as i32) >= 0
     }
 
     /// `p` repeats this direction's previous segment (sequence and acknowledgement numbers,
@@ -306,34 +333,43 @@ mod tests {
     }
 
     #[test]
-    fn flight_waits_for_the_peer_and_drops_with_its_acks() {
+    fn flight_waits_for_the_peer_and_restarts_at_its_acks() {
         let st = run(&[
             (0, seg(ACK, 0, 0, 880)),   // peer not seen yet: not in flight
             (1, seg(ACK, 0, 880, 100)), // acknowledges it
             (0, seg(ACK, 880, 100, 860)),
-            (0, seg(ACK, 880, 100, 860)), // a duplicate not yet acknowledged counts again
-            (0, seg(ACK | FIN, 1740, 100, 50)),
+            (0, seg(ACK, 880, 100, 860)),       // a duplicate counts again
+            (0, seg(ACK | FIN, 1740, 100, 50)), // a FIN's data does not
         ]);
         assert_eq!(st[0].bytes_in_flight_max, 1720);
-        let st = run(&[
-            (0, seg(ACK, 0, 0, 47)),
-            (1, seg(ACK, 0, 47, 19)),
-            (0, seg(ACK, 0, 19, 47)), // already acknowledged: not again
-            (0, seg(ACK, 47, 19, 446)),
-        ]);
-        assert_eq!(st[0].bytes_in_flight_max, 446);
-        // A segment captured three times counts three times, and one acknowledgement clears it.
+        // teams.pcap: an acknowledgement of only part of what was sent still starts again from 0,
+        // so does a duplicate ACK (weibo.pcap).
+        let mut segs = vec![(1, seg(SYN, 0, 0, 0)), (0, seg(SYN | ACK, 0, 1, 0)), (1, seg(ACK, 1, 1, 0))];
+        segs.extend((0..3).map(|i| (1, seg(ACK, 1 + 1428 * i, 1, 1428))));
+        segs.push((0, seg(ACK, 1, 1429, 0)));
+        segs.extend((3..7).map(|i| (1, seg(ACK, 1 + 1428 * i, 1, 1428))));
+        segs.push((0, seg(ACK, 1, 1429, 0)));
+        segs.extend((7..9).map(|i| (1, seg(ACK, 1 + 1428 * i, 1, 1428))));
+        assert_eq!(run(&segs)[1].bytes_in_flight_max, 4 * 1428);
+        // reddit.pcap: a reset without ACK from the peer is no acknowledgement; payload-synack.pcap:
+        // a SYN-ACK's payload is not in flight.
         let st = run(&[
             (1, seg(SYN, 0, 0, 0)),
-            (0, seg(SYN | ACK, 0, 1, 0)),
+            (0, seg(SYN | ACK, 0, 1, 110)),
             (1, seg(ACK, 1, 1, 0)),
-            (0, seg(ACK, 1, 1, 17)),
-            (0, seg(ACK, 1, 1, 17)),
-            (0, seg(ACK, 1, 1, 17)),
-            (1, seg(ACK, 1, 18, 0)),
-            (0, seg(ACK, 18, 1, 10)),
+            (0, seg(ACK, 1, 1, 1048)),
+            (1, seg(RST, 1, 0, 0)),
+            (0, seg(ACK, 1049, 1, 1048)),
         ]);
-        assert_eq!((st[0].bytes_in_flight_max, st[0].flight), (51, 10));
+        assert_eq!(st[0].bytes_in_flight_max, 2096);
+        // Retransmissions count again (alexa-app.pcapng).
+        let st = run(&[
+            (1, seg(ACK, 0, 0, 0)),
+            (0, seg(ACK, 0, 0, 100)),
+            (0, seg(ACK, 100, 0, 50)),
+            (0, seg(ACK, 0, 0, 100)),
+        ]);
+        assert_eq!((st[0].bytes_in_flight_max, st[0].flight), (250, 250));
     }
 
     #[test]
