@@ -125,9 +125,11 @@ enum Phase {
     Packet,
 }
 
-/// A conversation as it travels from a shard to the output. Boxed once and recycled: the
-/// worker that formats it keeps the box for a conversation ending in its own shard.
+/// A conversation as it travels from a shard to the output. Boxed once and recycled: once
+/// formatted, the box goes back to the shard that filled it ([`ConvPools`]).
 struct Conv {
+    /// The shard whose pool the box returns to.
+    shard: usize,
     how: Ending,
     a: FlowRecord,
     /// Holds a record only with `has_b`: kept in a recycled box so that its storage is reused.
@@ -140,7 +142,14 @@ struct Conv {
 impl Default for Conv {
     fn default() -> Conv {
         let how = Ending { reason: EndReason::Flushed, deadline_ns: 0, class: 0, link_seq: 0, end_seq: 0 };
-        Conv { how, a: FlowRecord::default(), b: FlowRecord::default(), has_b: false, views: Default::default() }
+        Conv {
+            shard: 0,
+            how,
+            a: FlowRecord::default(),
+            b: FlowRecord::default(),
+            has_b: false,
+            views: Default::default(),
+        }
     }
 }
 
@@ -153,8 +162,45 @@ impl Conv {
     }
 }
 
-/// Recycled conversations a worker keeps at most (about 1.6 KB each).
-const POOL: usize = 4096;
+/// Recycled conversations a shard keeps at most (about 1.6 KB each); the conversations in
+/// flight between a shard and the output are far fewer.
+const POOL: usize = 16384;
+
+/// Each shard's spare conversation boxes, given back by whichever worker formatted them. Boxes
+/// that went to the other worker's pool used to overflow it while this shard allocated anew: the
+/// allocator then grew and trimmed its heaps thousands of times a run, and every change of the
+/// mappings of a multi-threaded process costs a TLB shootdown on all cores.
+#[derive(Clone)]
+struct ConvPools(std::sync::Arc<Vec<std::sync::Mutex<Vec<Box<Conv>>>>>);
+
+impl ConvPools {
+    fn new(shards: usize) -> ConvPools {
+        ConvPools(std::sync::Arc::new((0..shards).map(|_| Default::default()).collect()))
+    }
+
+    /// Moves shard `shard`'s returned boxes into `local` (which is empty).
+    #[allow(clippy::vec_box)]
+    fn refill(&self, shard: usize, local: &mut Vec<Box<Conv>>) {
+        if let Some(p) = self.0.get(shard) {
+            std::mem::swap(&mut *p.lock().unwrap_or_else(|e| e.into_inner()), local);
+        }
+    }
+
+    #[allow(clippy::vec_box)]
+    fn give_back(&self, convs: Vec<Box<Conv>>) {
+        let mut convs = convs.into_iter().peekable();
+        while let Some(first) = convs.peek() {
+            let shard = first.shard;
+            let Some(p) = self.0.get(shard) else { return };
+            let mut pool = p.lock().unwrap_or_else(|e| e.into_inner());
+            while let Some(c) = convs.next_if(|c| c.shard == shard) {
+                if pool.len() < POOL {
+                    pool.push(c);
+                }
+            }
+        }
+    }
+}
 
 struct Ended {
     seq: u64,
@@ -210,9 +256,11 @@ struct ShardSink {
     /// This shard's connection attempts, when rows are labelled.
     observer: Option<Observer>,
     seen: Vec<u16>,
-    /// Boxes of conversations this worker formatted, for reuse.
+    shard: usize,
+    /// Spare conversation boxes, refilled from `pools`.
     #[allow(clippy::vec_box)]
     pool: Vec<Box<Conv>>,
+    pools: ConvPools,
 }
 
 impl FlowSink for ShardSink {
@@ -227,7 +275,11 @@ impl FlowSink for ShardSink {
                 views[1] = o.row_view(b, how.deadline_ns, how.end_seq, &mut self.seen);
             }
         }
+        if self.pool.is_empty() {
+            self.pools.refill(self.shard, &mut self.pool);
+        }
         let mut conv = self.pool.pop().unwrap_or_default();
+        conv.shard = self.shard;
         conv.how = *how;
         conv.views = views;
         first.move_out(&mut conv.a);
@@ -408,8 +460,7 @@ impl Worker {
                 f.conversation(&c.a, c.b(), &c.how, c.views, &mut out);
             }
         }
-        let room = POOL.saturating_sub(self.sink.pool.len());
-        self.sink.pool.extend(chunk.convs.into_iter().take(room));
+        self.sink.pools.give_back(chunk.convs);
         out
     }
 }
@@ -699,7 +750,8 @@ pub(crate) fn with_shards<R>(
         let mut to_shards = Vec::new();
         let mut results = Vec::new();
         let mut handles = Vec::new();
-        for _ in 0..shards {
+        let pools = ConvPools::new(shards);
+        for shard in 0..shards {
             let (tx, rx) = channel::<Work>();
             let (rtx, rrx) = sync_channel::<ShardResult>(IN_FLIGHT);
             let w = Worker {
@@ -711,7 +763,9 @@ pub(crate) fn with_shards<R>(
                     events: Vec::new(),
                     observer: observer.as_ref().map(|_| Observer::for_shard(shards)),
                     seen: Vec::with_capacity(64),
+                    shard,
                     pool: Vec::new(),
+                    pools: pools.clone(),
                 },
                 info: PacketInfo::default(),
                 snapped: 0,
