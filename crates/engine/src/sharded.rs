@@ -23,10 +23,12 @@
 //!   an output that cannot be formatted in pieces (Parquet) or a plain [`FlowSink`], the merger
 //!   gives the conversations to the sink itself.
 //!
-//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` ran 1.6× as fast as
-//! one thread (median of 5 interleaved pairs at real-time priority on a machine loaded by other
-//! jobs; README, "Speed and memory"). The work added by splitting (about 25% more CPU: copying
-//! frames into batches, routing, moving ended records between threads) is what keeps it from 2×.
+//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs 1.37–1.43× as
+//! fast as one thread (README, "Speed and memory"). The work added by splitting (about 25% more
+//! CPU: the reader's routing and its cache misses, moving ended conversations between threads,
+//! the merge) is what keeps it from 2×. Frames of memory-mapped captures are not copied (they
+//! travel as places in the mapping), and ended conversations are moved out of the table into
+//! recycled boxes rather than cloned.
 //!
 //! Shards hash the address pair, not the ports, so that an IP fragment (which has no ports)
 //! meets its first fragment. Two things differ from one table, by design: a full table evicts
