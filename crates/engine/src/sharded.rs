@@ -168,10 +168,9 @@ impl Conv {
 /// flight between a shard and the output are far fewer.
 const POOL: usize = 16384;
 
-/// Each shard's spare conversation boxes, given back by whichever worker formatted them. Boxes
-/// that went to the other worker's pool used to overflow it while this shard allocated anew: the
-/// allocator then grew and trimmed its heaps thousands of times a run, and every change of the
-/// mappings of a multi-threaded process costs a TLB shootdown on all cores.
+/// Each shard's spare conversation boxes, given back by whichever worker formatted them. Kept in
+/// the formatting worker's own pool instead, boxes piled up (and were dropped) on the side that
+/// formatted more than it ended while the other shard kept allocating new ones.
 #[derive(Clone)]
 struct ConvPools(std::sync::Arc<Vec<std::sync::Mutex<Vec<Box<Conv>>>>>);
 
