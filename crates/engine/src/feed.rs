@@ -26,6 +26,9 @@ pub struct PacketFeed {
     observer: Option<SharedObserver>,
     /// Packets handed to the flow table so far: the next one's sequence number (`Ending::end_seq`).
     fed: u64,
+    /// With `--threads`, the address owners, out of `observer` for the run (see
+    /// [`PacketFeed::take_owners`]).
+    owners: Option<Observer>,
     /// The mapped file being read, if it is: with `--threads`, its frames go to the shards as
     /// places in the map instead of copies.
     pub(crate) source: Option<MappedInput>,
@@ -97,13 +100,12 @@ impl PacketFeed {
         let (shard, conflict) = match fast_route(linktype, data) {
             Some(r) => {
                 let mut conflict = false;
-                if let (Some(o), false) = (&self.observer, r.v6) {
+                if let (Some(o), false) = (&mut self.owners, r.v6) {
                     if r.src_ip[..3] == r.dst_ip[..3] {
                         let (s, t) = (
                             [r.src_ip[0], r.src_ip[1], r.src_ip[2], r.src_ip[3]],
                             [r.dst_ip[0], r.dst_ip[1], r.dst_ip[2], r.dst_ip[3]],
                         );
-                        let mut o = o.lock().unwrap_or_else(|e| e.into_inner());
                         conflict = o.owners_ipv4(s, t, &r.src_mac, &r.dst_mac);
                     }
                 }
@@ -111,9 +113,9 @@ impl PacketFeed {
             }
             None => match dissect(linktype, data, orig_len, &mut self.info) {
                 Ok(()) => {
-                    if let Some(o) = &self.observer {
+                    if let Some(o) = &mut self.owners {
                         if Observer::wants(&self.info) {
-                            o.lock().unwrap_or_else(|e| e.into_inner()).owners_packet(&mut self.info);
+                            o.owners_packet(&mut self.info);
                         }
                     }
                     let (a, b) = key_of(&self.info);
@@ -127,6 +129,22 @@ impl PacketFeed {
         };
         self.fed += 1;
         d.push(ts_ns, linktype, data, orig_len, shard, conflict, self.source.as_ref());
+    }
+
+    /// Takes the address owners out of the shared observer for a `--threads` run, in which the
+    /// reading thread ([`PacketFeed::route`]) is their only user: an uncontended lock per packet
+    /// was still a cost on the thread that every packet waits for.
+    pub(crate) fn take_owners(&mut self) {
+        if let Some(o) = &self.observer {
+            self.owners = Some(o.lock().unwrap_or_else(|e| e.into_inner()).take_owners());
+        }
+    }
+
+    /// Puts back what [`PacketFeed::take_owners`] took.
+    pub(crate) fn put_owners(&mut self) {
+        if let (Some(o), Some(owners)) = (&self.observer, self.owners.take()) {
+            o.lock().unwrap_or_else(|e| e.into_inner()).put_owners(owners);
+        }
     }
 
     /// Frames flagged as snapped that were dissected elsewhere (by the shards).

@@ -126,6 +126,17 @@ impl Observer {
         Observer { pair_limit: (MAX_PAIRS / shards.max(1)).max(1), ..Observer::default() }
     }
 
+    /// Moves the address owners out into an observer of their own, for a reading thread that is
+    /// their only user for a while (with `--threads`), so that it does not lock per packet;
+    /// [`Observer::put_owners`] puts them back.
+    pub(crate) fn take_owners(&mut self) -> Observer {
+        Observer { owners: std::mem::take(&mut self.owners), ..Observer::default() }
+    }
+
+    pub(crate) fn put_owners(&mut self, from: Observer) {
+        self.owners = from.owners;
+    }
+
     fn max_pairs(&self) -> usize {
         if self.pair_limit == 0 {
             MAX_PAIRS

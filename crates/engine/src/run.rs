@@ -113,6 +113,7 @@ pub fn run_flows_rows(
         drop(stage);
         (conversations, rows, counters) = (counting.conversations, counting.rows, meter.counters().clone());
     } else {
+        state.take_owners();
         let (files, t) = with_shards(&job.meter, job.threads, job.observer.clone(), sink, |d, closed| {
             let mut files = Vec::new();
             for (i, e) in inputs.iter().enumerate() {
@@ -127,6 +128,7 @@ pub fn run_flows_rows(
             }
             files
         });
+        state.put_owners();
         report.files = files;
         state.add_snapped(t.snapped);
         (conversations, rows, counters) = (t.conversations, t.rows, t.counters);

@@ -54,7 +54,7 @@ use crate::rows::{RowFormatter, RowSink};
 const BATCH: usize = 4096;
 /// Batches in flight per shard (bounds memory; a slow merger slows the reader down). Deep enough
 /// that a thread briefly off its core (a busy machine) does not stall the others.
-const IN_FLIGHT: usize = 8;
+const IN_FLIGHT: usize = 32;
 /// Conversations per formatting chunk.
 const CHUNK: usize = 256;
 
@@ -76,6 +76,23 @@ struct Frame {
 }
 
 const COPIED: u16 = u16::MAX;
+
+/// Frames ahead of the one being dissected whose first bytes are prefetched.
+const FRAMES_AHEAD: usize = 4;
+
+/// Asks the CPU for the cache lines of `len` bytes at `p`. The worker's frames and the
+/// conversations it formats were last touched on another core (the reader's, a shard's, the
+/// merger's): a miss each time they are first read, unless asked for ahead.
+#[inline(always)]
+fn prefetch(p: *const u8, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    for at in (0..len).step_by(64) {
+        // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
+        unsafe { std::arch::x86_64::_mm_prefetch(p.wrapping_add(at) as *const i8, std::arch::x86_64::_MM_HINT_T0) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (p, len);
+}
 
 /// What the reader sends a shard.
 pub(crate) struct Batch {
@@ -111,12 +128,27 @@ impl Batch {
     }
 }
 
-/// A worker's input, in order: batches from the reader, then the end of input; formatting chunks
-/// from the merger at any time.
+/// A worker's input, in order: batches from the reader, then the end of input; at any time, a
+/// nudge that a formatting chunk is waiting in [`FormatQueue`].
 enum Work {
     Batch(Batch),
     End,
-    Format(Chunk),
+    Format,
+}
+
+/// Formatting chunks waiting for a worker. Any worker takes them, not a fixed one: shards are
+/// loaded unevenly (a long transfer between two hosts is all one shard's), and a chunk handed to
+/// the busy shard waited behind its batches while the other worker idled.
+#[derive(Clone, Default)]
+struct FormatQueue(std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Chunk>>>);
+
+impl FormatQueue {
+    fn push(&self, c: Chunk) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push_back(c);
+    }
+    fn pop(&self) -> Option<Chunk> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -139,6 +171,12 @@ struct Conv {
     has_b: bool,
     /// The observer's answers for the A and B rows.
     views: [PairView; 2],
+}
+
+/// The whole conversation box: the rows' columns are read from all of it.
+fn prefetch_conv(c: &Conv) {
+    let len = if c.has_b { std::mem::size_of::<Conv>() } else { std::mem::offset_of!(Conv, b) };
+    prefetch((c as *const Conv).cast(), len);
 }
 
 impl Default for Conv {
@@ -205,21 +243,23 @@ impl ConvPools {
 
 struct Ended {
     seq: u64,
-    phase: Phase,
+    /// Position in the single-threaded output, worked out in the shard: sorting on it does not
+    /// touch the boxes, which the merger's core does not have in its cache.
+    order: (u64, Phase, u64),
     /// Boxed once in the shard: from there on only the pointer moves.
     conv: Box<Conv>,
 }
 
 impl Ended {
-    /// Position in the single-threaded output.
-    fn order(&self) -> (u64, Phase, u64) {
-        match (self.phase, self.conv.how.reason) {
-            (_, EndReason::Flushed) => (u64::MAX, Phase::Expire, self.conv.how.link_seq),
+    fn new(seq: u64, phase: Phase, conv: Box<Conv>) -> Ended {
+        let order = match (phase, conv.how.reason) {
+            (_, EndReason::Flushed) => (u64::MAX, Phase::Expire, conv.how.link_seq),
             // Timed-out flows end in order of their last packet (one packet per sequence number).
-            (Phase::Expire, _) => (self.seq, self.phase, self.conv.how.link_seq),
+            (Phase::Expire, _) => (seq, phase, conv.how.link_seq),
             // Only the shard that owns the packet ends flows in this phase: keep its order.
-            (Phase::Packet, _) => (self.seq, self.phase, 0),
-        }
+            (Phase::Packet, _) => (seq, phase, 0),
+        };
+        Ended { seq, order, conv }
     }
 }
 
@@ -288,7 +328,7 @@ impl FlowSink for ShardSink {
         if let Some(b) = second {
             b.move_out(&mut conv.b);
         }
-        self.ended.push(Ended { seq: self.seq, phase: self.phase, conv });
+        self.ended.push(Ended::new(self.seq, self.phase, conv));
     }
     fn flow_created(&mut self, rec: &FlowRecord) {
         if let Some(k) = ConnKey::of(rec) {
@@ -389,6 +429,10 @@ impl Worker {
     fn batch(&mut self, batch: &mut Batch) -> ShardResult {
         let mut created = Vec::new();
         let mut mine = batch.mine.iter().peekable();
+        let mut ahead = batch.mine.iter();
+        for f in ahead.by_ref().take(FRAMES_AHEAD) {
+            prefetch(batch.frame_bytes(f).as_ptr(), 128);
+        }
         for (j, &ts) in batch.ts.iter().enumerate() {
             let seq = batch.first_seq + j as u64;
             self.sink.seq = seq;
@@ -402,6 +446,9 @@ impl Worker {
                 }
                 continue;
             };
+            if let Some(next) = ahead.next() {
+                prefetch(batch.frame_bytes(next).as_ptr(), 128);
+            }
             let data = batch.frame_bytes(f);
             let p = &mut self.info;
             // The reader dissected or checked this frame already: it is a flow's.
@@ -457,7 +504,10 @@ impl Worker {
     fn format(&mut self, chunk: Chunk) -> Vec<u8> {
         let mut out = self.buffers.take(chunk.convs.len() * 2048);
         if let Some(f) = self.formatter.as_mut() {
-            for c in &chunk.convs {
+            for (i, c) in chunk.convs.iter().enumerate() {
+                if let Some(next) = chunk.convs.get(i + 1) {
+                    prefetch_conv(next);
+                }
                 f.conversation(&c.a, c.b(), &c.how, c.views, &mut out);
             }
         }
@@ -473,6 +523,7 @@ fn worker_main(
     input: Receiver<Work>,
     results: SyncSender<ShardResult>,
     spare: SyncSender<Batch>,
+    formats: FormatQueue,
     formatted: Sender<(u64, Vec<u8>)>,
 ) -> Option<Box<dyn RowFormatter>> {
     for work in input {
@@ -490,7 +541,9 @@ fn worker_main(
                     break;
                 }
             }
-            Work::Format(chunk) => {
+            Work::Format => {
+                // Every worker is nudged for each chunk; the first one free takes it.
+                let Some(chunk) = formats.pop() else { continue };
                 let no = chunk.no;
                 let bytes = w.format(chunk);
                 if formatted.send((no, bytes)).is_err() {
@@ -529,6 +582,7 @@ impl Buffers {
 struct Output<'s> {
     sink: &'s mut dyn RowSink,
     workers: Vec<Sender<Work>>,
+    formats: FormatQueue,
     /// Formatting in chunks (every worker has a formatter).
     parallel: bool,
     #[allow(clippy::vec_box)]
@@ -583,9 +637,11 @@ impl Output<'_> {
         let convs = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
         let no = self.next_chunk;
         self.next_chunk += 1;
-        let w = &self.workers[no as usize % self.workers.len()];
-        // A worker that went away has failed; its rows are missing and the join reports it.
-        let _ = w.send(Work::Format(Chunk { no, convs }));
+        self.formats.push(Chunk { no, convs });
+        for w in &self.workers {
+            // A worker that went away has failed; the join reports it.
+            let _ = w.send(Work::Format);
+        }
     }
 
     /// Writes the formatted chunks that are due; with `all`, waits for every chunk sent.
@@ -625,7 +681,9 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, out: &mut Output) -> (MeterCo
     let mut created = Vec::new();
     let mut ended: Vec<Option<Ended>> = Vec::new();
     let mut order: Vec<((u64, Phase, u64), usize)> = Vec::new();
-    let mut events: Vec<(u64, ConnEvent)> = Vec::new();
+    // This round's events, one run per shard, each in order of sequence number.
+    let mut events: Vec<Vec<(u64, ConnEvent)>> = (0..results.len()).map(|_| Vec::new()).collect();
+    let mut at = vec![0usize; results.len()];
     // The stages that need the global order of creations, packets and ends run here (connStat,
     // tcpWS).
     let mut conn = ConnStat::new();
@@ -633,7 +691,8 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, out: &mut Output) -> (MeterCo
     while done.iter().any(|d| !d) {
         created.clear();
         ended.clear();
-        events.clear();
+        events.iter_mut().for_each(Vec::clear);
+        at.iter_mut().for_each(|a| *a = 0);
         for (i, rx) in results.iter().enumerate() {
             if done[i] {
                 continue;
@@ -645,7 +704,9 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, out: &mut Output) -> (MeterCo
             };
             created.extend_from_slice(&r.created);
             ended.extend(r.ended.into_iter().map(Some));
-            events.extend_from_slice(&r.events);
+            // A packet's events come from its own shard only: the runs merge without a sort (and
+            // without copying them into one vector, which was most of the merger's time).
+            events[i] = r.events;
             if let Some((c, s)) = r.counters {
                 add(&mut total, &c);
                 snapped += s;
@@ -658,21 +719,30 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, out: &mut Output) -> (MeterCo
             dense.insert(prov, next_ind);
         }
         order.clear();
-        order.extend(ended.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (e.order(), i))));
+        order.extend(ended.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (e.order, i))));
         // Ties keep the shard's own order (the index breaks them).
         order.sort_unstable();
-        // Each shard's events are in order: a stable sort merges the runs.
-        events.sort_by_key(|&(seq, _)| seq);
-        let mut next_event = events.iter().peekable();
-        let mut apply = |conn: &mut ConnStat, before: u64| {
-            while let Some((_, ev)) = next_event.next_if(|(seq, _)| *seq < before) {
-                match ev {
-                    ConnEvent::Created(k) => conn.created(k),
-                    ConnEvent::Packet(src, len) => conn.packet(*src, *len),
+        // Applies the events before packet `before`, taking the earliest of the runs' heads.
+        let mut apply = |conn: &mut ConnStat, before: u64| loop {
+            let mut next: Option<(u64, usize)> = None;
+            for (s, run) in events.iter().enumerate() {
+                if let Some(&(seq, _)) = run.get(at[s]) {
+                    if seq < before && next.is_none_or(|(n, _)| seq < n) {
+                        next = Some((seq, s));
+                    }
                 }
             }
+            let Some((_, s)) = next else { break };
+            match &events[s][at[s]].1 {
+                ConnEvent::Created(k) => conn.created(k),
+                ConnEvent::Packet(src, len) => conn.packet(*src, *len),
+            }
+            at[s] += 1;
         };
-        for &(_, i) in &order {
+        for (k, &(_, i)) in order.iter().enumerate() {
+            if let Some(Some(next)) = order.get(k + 1).and_then(|&(_, j)| ended.get(j)) {
+                prefetch_conv(&next.conv);
+            }
             let Some(e) = ended[i].take() else { continue };
             let mut c = e.conv;
             // Flows that end at a packet end before it is accounted.
@@ -752,6 +822,7 @@ pub(crate) fn with_shards<R>(
         let mut results = Vec::new();
         let mut handles = Vec::new();
         let pools = ConvPools::new(shards);
+        let formats = FormatQueue::default();
         for shard in 0..shards {
             let (tx, rx) = channel::<Work>();
             let (rtx, rrx) = sync_channel::<ShardResult>(IN_FLIGHT);
@@ -773,8 +844,8 @@ pub(crate) fn with_shards<R>(
                 formatter: formatters.pop(),
                 buffers: buffers.clone(),
             };
-            let (spare, formatted) = (spare_tx.clone(), fmt_tx.clone());
-            handles.push(s.spawn(move || worker_main(w, rx, rtx, spare, formatted)));
+            let (spare, queue, formatted) = (spare_tx.clone(), formats.clone(), fmt_tx.clone());
+            handles.push(s.spawn(move || worker_main(w, rx, rtx, spare, queue, formatted)));
             to_shards.push(tx);
             results.push(rrx);
         }
@@ -785,6 +856,7 @@ pub(crate) fn with_shards<R>(
             let mut out = Output {
                 sink,
                 workers,
+                formats,
                 parallel,
                 chunk: Vec::with_capacity(CHUNK),
                 next_chunk: 0,
