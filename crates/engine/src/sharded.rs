@@ -173,10 +173,10 @@ struct Conv {
     views: [PairView; 2],
 }
 
-/// The whole conversation box: the rows' columns are read from all of it.
+/// The whole conversation box: the rows' columns are read from all of it. (Not only the A
+/// record when there is no B: reading `has_b` to know would wait for that line.)
 fn prefetch_conv(c: &Conv) {
-    let len = if c.has_b { std::mem::size_of::<Conv>() } else { std::mem::offset_of!(Conv, b) };
-    prefetch((c as *const Conv).cast(), len);
+    prefetch((c as *const Conv).cast(), std::mem::size_of::<Conv>());
 }
 
 impl Default for Conv {
