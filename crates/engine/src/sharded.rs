@@ -6,7 +6,8 @@
 //! * The **reader** (the caller's thread) only frames capture records, finds each frame's
 //!   address pair (without dissecting the common frames, see the `route` module), runs the part
 //!   of the observer that needs every packet in input order (who owns an address on the link,
-//!   a hash lookup for on-link IPv4) and copies the frame into its shard's batch. It sends every
+//!   a hash lookup for on-link IPv4; the owners are taken out of the shared observer's lock for
+//!   the run) and adds the frame to its shard's batch. It sends every
 //!   shard the timestamps of *every* packet of the batch, so that each shard's clock (which
 //!   drives the timeouts) follows the whole input and its flows end at exactly the packet where
 //!   they would end in one table.
@@ -14,8 +15,9 @@
 //!   observer's connection attempts of its address pairs (a pair's packets all land in one
 //!   shard), runs its flow table and, when a conversation ends, answers the labeller's question
 //!   about its pair right away (what one thread would answer at that packet). Between batches,
-//!   workers also format rows (labels included) for the output, in chunks handed out by the
-//!   merger: that is most of the per-row work.
+//!   workers also format rows (labels included) for the output, in chunks the merger queues:
+//!   whichever worker is free takes the next one (shards are loaded unevenly over time, a long
+//!   transfer between two hosts being all one shard's), and that is most of the per-row work.
 //! * The **merger** puts the shards' ended conversations back into single-threaded order (by the
 //!   packet at which they ended, then by [`Ending`]), renumbers them in creation order, runs
 //!   connStat (which needs the global order of creations, packets and ends), then hands the
@@ -23,12 +25,16 @@
 //!   an output that cannot be formatted in pieces (Parquet) or a plain [`FlowSink`], the merger
 //!   gives the conversations to the sink itself.
 //!
-//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs 1.37–1.43× as
-//! fast as one thread (README, "Speed and memory"). The work added by splitting (about 25% more
-//! CPU: the reader's routing and its cache misses, moving ended conversations between threads,
-//! the merge) is what keeps it from 2×. Frames of memory-mapped captures are not copied (they
-//! travel as places in the mapping), and ended conversations are moved out of the table into
-//! recycled boxes rather than cloned.
+//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs about 1.57× as
+//! fast as one thread (`benches/flows/threads.py`; README, "Speed and memory"). What keeps it
+//! from 2× is the work that splitting adds, about 20% more CPU: mostly the reader, whose every
+//! record header is a cache miss (a chain of dependent loads: where the next record starts
+//! depends on this one's length, hence the buffer's prefetching), then the merge and moving
+//! ended conversations between threads. Lines that were last written on another core (batches,
+//! frames, conversation boxes) are prefetched a few items ahead. Frames of memory-mapped
+//! captures are not copied (they travel as places in the mapping), ended conversations are
+//! moved out of the table into recycled boxes rather than cloned, and their order keys are
+//! worked out in the shards so that the merger sorts without touching the boxes.
 //!
 //! Shards hash the address pair, not the ports, so that an IP fragment (which has no ports)
 //! meets its first fragment. Two things differ from one table, by design: a full table evicts
@@ -52,8 +58,10 @@ use crate::rows::{RowFormatter, RowSink};
 /// Packets per batch: large enough that channel traffic is negligible, small enough that the
 /// shards and the merger work concurrently.
 const BATCH: usize = 4096;
-/// Batches in flight per shard (bounds memory; a slow merger slows the reader down). Deep enough
-/// that a thread briefly off its core (a busy machine) does not stall the others.
+/// Batches in flight per shard (bounds memory, about 5 MB per shard; a slow merger slows the
+/// reader down). Deep enough that a shard with a burst of packets (one large transfer) can fall
+/// behind the others for a while without the reader waiting for it (in alternating runs, 8 gave
+/// 1.52–1.57× with two threads where 32 gave 1.58–1.69×).
 const IN_FLIGHT: usize = 32;
 /// Conversations per formatting chunk.
 const CHUNK: usize = 256;
