@@ -96,7 +96,7 @@ impl PacketFeed {
         self.captured_bytes += data.len() as u64;
         self.wire_bytes += orig_len as u64;
         self.count_link_type(linktype);
-        let shards = d.shards();
+        let map = d.shard_map();
         let (shard, conflict) = match fast_route(linktype, data) {
             Some(r) => {
                 let mut conflict = false;
@@ -109,7 +109,7 @@ impl PacketFeed {
                         conflict = o.owners_ipv4(s, t, &r.src_mac, &r.dst_mac);
                     }
                 }
-                (shard_of_addrs(&r.src_ip, &r.dst_ip, shards), conflict)
+                (shard_of_addrs(&r.src_ip, &r.dst_ip, &map), conflict)
             }
             None => match dissect(linktype, data, orig_len, &mut self.info) {
                 Ok(()) => {
@@ -119,7 +119,7 @@ impl PacketFeed {
                         }
                     }
                     let (a, b) = key_of(&self.info);
-                    (shard_of_pair(a, b, shards), self.info.mac_ip_conflict)
+                    (shard_of_pair(a, b, &map), self.info.mac_ip_conflict)
                 }
                 Err(why) => {
                     self.count_skip(why.as_str());

@@ -42,8 +42,8 @@
 //! observer holds `MAX_PAIRS / N` address pairs), and the peak table size in the report is the
 //! sum of the shards' peaks.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TryRecvError};
 
 use hashbrown::HashMap;
 use netanom_capture::MappedInput;
@@ -53,6 +53,7 @@ use netanom_flow::{EndReason, Ending, FlowMeter, FlowRecord, FlowSink, MeterConf
 use netanom_wire::{dissect, flowstat, PacketInfo};
 
 use crate::observe::{preset_key, Observer, PairView, SharedObserver};
+use crate::route::ShardMap;
 use crate::rows::{RowFormatter, RowSink};
 
 /// Packets per batch: large enough that channel traffic is negligible, small enough that the
@@ -63,6 +64,9 @@ const BATCH: usize = 4096;
 /// behind the others for a while without the reader waiting for it (in alternating runs, 8 gave
 /// 1.52–1.57× with two threads where 32 gave 1.58–1.69×).
 const IN_FLIGHT: usize = 32;
+/// Chunks left waiting for the worker threads before the reading thread (which also runs
+/// shard 0) takes one, when the workers are a little behind (see [`Dispatcher::help_format`]).
+const KEEP_FOR_WORKERS: usize = 2;
 /// Conversations per formatting chunk.
 const CHUNK: usize = 256;
 
@@ -156,6 +160,15 @@ impl FormatQueue {
     }
     fn pop(&self) -> Option<Chunk> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+    }
+    /// The next chunk if more than `keep` are waiting.
+    fn pop_beyond(&self, keep: usize) -> Option<Chunk> {
+        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if q.len() > keep {
+            q.pop_front()
+        } else {
+            None
+        }
     }
 }
 
@@ -345,23 +358,39 @@ impl FlowSink for ShardSink {
     }
 }
 
-/// The reader's side: fills batches and sends them; `push` is the per-packet call.
+/// The reader's side: runs shard 0 itself, fills the other shards' batches and sends them;
+/// `push` is the per-packet call.
 pub(crate) struct Dispatcher {
+    /// Shard 0, run on the reading thread: its frames are dissected right after they are read,
+    /// while still in this core's cache, and never travel.
+    local: Worker,
+    local_results: SyncSender<ShardResult>,
+    /// Shards 1.. (index `i` is shard `i + 1`).
     to_shards: Vec<Sender<Work>>,
     /// Emptied batches come back here; waiting for one bounds the batches in flight.
     spare: Receiver<Batch>,
     open: Vec<Batch>,
+    /// Chunks to format, for when the other shards are behind (see [`Dispatcher::spare_batch`]).
+    formats: FormatQueue,
+    formatted: Sender<(u64, Vec<u8>)>,
+    /// The merger's nudges for chunks, like the workers': ignored while reading, followed once
+    /// the input is read (the rows of the last batches).
+    nudges: Receiver<Work>,
+    map: ShardMap,
+    /// Batches sent to the worker threads, and (counted by them) done.
+    sent: u64,
+    done: std::sync::Arc<AtomicU64>,
     next_seq: u64,
     in_batch: usize,
 }
 
 impl Dispatcher {
-    pub(crate) fn shards(&self) -> usize {
-        self.open.len()
+    pub(crate) fn shard_map(&self) -> ShardMap {
+        self.map
     }
 
-    /// Accounts one frame: its timestamp goes to every shard, the frame to its own (its place in
-    /// `source` when it lies there, else a copy).
+    /// Accounts one frame: shard 0's are run here; others' timestamps go to every other shard,
+    /// the frame to its own (its place in `source` when it lies there, else a copy).
     #[inline]
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn push(
@@ -375,25 +404,30 @@ impl Dispatcher {
         source: Option<&MappedInput>,
     ) {
         let idx = self.in_batch as u32;
+        let seq = self.next_seq + idx as u64;
         for b in &mut self.open {
             b.ts.push(ts_ns);
         }
-        let b = &mut self.open[shard];
-        let placed = source.and_then(|m| Some((m, m.offset_of(data)?)));
-        let (start, map) = match placed {
-            Some((m, at)) => {
-                if !b.maps.last().is_some_and(|l| l.same(m)) {
-                    b.maps.push(m.clone());
+        if let Some(b) = shard.checked_sub(1).and_then(|i| self.open.get_mut(i)) {
+            self.local.other_packet(seq, ts_ns);
+            let placed = source.and_then(|m| Some((m, m.offset_of(data)?)));
+            let (start, map) = match placed {
+                Some((m, at)) => {
+                    if !b.maps.last().is_some_and(|l| l.same(m)) {
+                        b.maps.push(m.clone());
+                    }
+                    (at, (b.maps.len() - 1) as u16)
                 }
-                (at, (b.maps.len() - 1) as u16)
-            }
-            None => {
-                let start = b.bytes.len();
-                b.bytes.extend_from_slice(data);
-                (start, COPIED)
-            }
-        };
-        b.mine.push(Frame { idx, linktype, orig_len, len: data.len() as u32, start, map, conflict });
+                None => {
+                    let start = b.bytes.len();
+                    b.bytes.extend_from_slice(data);
+                    (start, COPIED)
+                }
+            };
+            b.mine.push(Frame { idx, linktype, orig_len, len: data.len() as u32, start, map, conflict });
+        } else {
+            self.local.own_packet(seq, ts_ns, linktype, data, orig_len, conflict);
+        }
         self.in_batch += 1;
         if self.in_batch == BATCH {
             self.flush();
@@ -404,23 +438,78 @@ impl Dispatcher {
         if self.in_batch == 0 {
             return;
         }
-        for (i, tx) in self.to_shards.iter().enumerate() {
-            let fresh = self.spare.recv().unwrap_or_else(|_| Batch::new());
+        for i in 0..self.open.len() {
+            let fresh = self.spare_batch();
             let mut b = std::mem::replace(&mut self.open[i], fresh);
             b.first_seq = self.next_seq;
             // A shard that went away has failed; the merger reports it.
-            let _ = tx.send(Work::Batch(b));
+            let _ = self.to_shards[i].send(Work::Batch(b));
+            self.sent += 1;
         }
+        let _ = self.local_results.send(self.local.result());
         self.next_seq += self.in_batch as u64;
         self.in_batch = 0;
+        while self.nudges.try_recv().is_ok() {}
+        self.help_format();
     }
 
-    /// Sends what is left and the end of input.
-    pub(crate) fn finish(mut self) {
+    /// This thread reads and runs shard 0, the worker threads run the other shards and format
+    /// the rows: whoever is behind decides who formats. Workers far behind (a burst of packets
+    /// in their shards): every waiting chunk is taken here; close behind: chunks are taken only
+    /// when they pile up (about as many are made per batch, so one per batch can take them
+    /// all); not behind: this thread is the one everybody waits for, it takes none.
+    fn help_format(&mut self) {
+        let workers = self.to_shards.len().max(1) as u64;
+        let behind = self.sent.saturating_sub(self.done.load(Ordering::Relaxed)) / workers;
+        if behind >= (IN_FLIGHT / 4) as u64 {
+            while let Some(chunk) = self.formats.pop() {
+                self.format(chunk);
+            }
+        } else if behind > 1 {
+            if let Some(chunk) = self.formats.pop_beyond(KEEP_FOR_WORKERS) {
+                self.format(chunk);
+            }
+        }
+    }
+
+    fn format(&mut self, chunk: Chunk) {
+        let no = chunk.no;
+        let bytes = self.local.format(chunk);
+        let _ = self.formatted.send((no, bytes));
+    }
+
+    /// An emptied batch. While none is back (the other shards are behind the reader), formats
+    /// rows instead of waiting: this thread has the reading on top of its shard, and the other
+    /// workers the rows of every shard, so it is the one with time to spare only when they lag.
+    fn spare_batch(&mut self) -> Batch {
+        loop {
+            match self.spare.try_recv() {
+                Ok(b) => return b,
+                Err(TryRecvError::Disconnected) => return Batch::new(),
+                Err(TryRecvError::Empty) => {}
+            }
+            let Some(chunk) = self.formats.pop() else {
+                return self.spare.recv().unwrap_or_else(|_| Batch::new());
+            };
+            self.format(chunk);
+        }
+    }
+
+    /// Sends what is left and the end of input, then formats rows like the other workers until
+    /// the merger is done; returns shard 0's formatter.
+    pub(crate) fn finish(mut self) -> Option<Box<dyn RowFormatter>> {
         self.flush();
-        for tx in &self.to_shards {
+        for tx in std::mem::take(&mut self.to_shards) {
             let _ = tx.send(Work::End);
         }
+        let _ = self.local_results.send(self.local.finish());
+        // Ends when the merger drops its senders.
+        while self.nudges.recv().is_ok() {
+            if let Some(chunk) = self.formats.pop() {
+                self.format(chunk);
+            }
+        }
+        self.local.formatter
     }
 }
 
@@ -429,13 +518,14 @@ struct Worker {
     sink: ShardSink,
     info: PacketInfo,
     snapped: u64,
+    /// Provisional numbers of the conversations created since the last result.
+    created: Vec<u64>,
     formatter: Option<Box<dyn RowFormatter>>,
     buffers: Buffers,
 }
 
 impl Worker {
     fn batch(&mut self, batch: &mut Batch) -> ShardResult {
-        let mut created = Vec::new();
         let mut mine = batch.mine.iter().peekable();
         let mut ahead = batch.mine.iter();
         for f in ahead.by_ref().take(FRAMES_AHEAD) {
@@ -443,54 +533,71 @@ impl Worker {
         }
         for (j, &ts) in batch.ts.iter().enumerate() {
             let seq = batch.first_seq + j as u64;
-            self.sink.seq = seq;
             let Some(f) = mine.next_if(|f| f.idx as usize == j) else {
-                // Another shard's packet: here it usually only moves the clock.
-                if self.meter.would_expire(ts) {
-                    self.sink.phase = Phase::Expire;
-                    self.meter.expire_seq(seq, ts, &mut self.sink);
-                } else {
-                    self.meter.advance_clock(ts);
-                }
+                self.other_packet(seq, ts);
                 continue;
             };
             if let Some(next) = ahead.next() {
                 prefetch(batch.frame_bytes(next).as_ptr(), 128);
             }
-            let data = batch.frame_bytes(f);
-            let p = &mut self.info;
-            // The reader dissected or checked this frame already: it is a flow's.
-            if dissect(f.linktype, data, f.orig_len, p).is_err() {
-                self.sink.phase = Phase::Expire;
-                self.meter.expire_seq(seq, ts, &mut self.sink);
-                continue;
-            }
-            p.mac_ip_conflict |= f.conflict;
-            if p.flow_stat & SNAPPED != 0 {
-                self.snapped += 1;
-            }
-            // What one thread's observer had seen when this packet's flows ended: this packet too.
-            if let Some(o) = self.sink.observer.as_mut() {
-                o.attempts_packet(seq, ts, p);
-            }
-            self.sink.phase = Phase::Expire;
-            self.meter.expire_seq(seq, ts, &mut self.sink);
-            self.sink.phase = Phase::Packet;
-            if self.meter.packet_seq(seq, ts, p, &mut self.sink) {
-                created.push(seq + 1);
-            }
-            if let Some(src) = packet_source(p) {
-                self.sink.events.push((seq, ConnEvent::Packet(src, p.l7_len)));
-            }
+            self.own_packet(seq, ts, f.linktype, batch.frame_bytes(f), f.orig_len, f.conflict);
         }
         batch.ts.clear();
         batch.mine.clear();
         batch.maps.clear();
         batch.bytes.clear();
+        self.result()
+    }
+
+    /// Another shard's packet `seq`: here it usually only moves the clock.
+    #[inline]
+    fn other_packet(&mut self, seq: u64, ts: u64) {
+        self.sink.seq = seq;
+        if self.meter.would_expire(ts) {
+            self.sink.phase = Phase::Expire;
+            self.meter.expire_seq(seq, ts, &mut self.sink);
+        } else {
+            self.meter.advance_clock(ts);
+        }
+    }
+
+    /// This shard's packet `seq`; `conflict`: the reader's observer found it contradicts an
+    /// address owner.
+    #[inline]
+    fn own_packet(&mut self, seq: u64, ts: u64, linktype: u32, data: &[u8], orig_len: u32, conflict: bool) {
+        self.sink.seq = seq;
+        let p = &mut self.info;
+        // The reader dissected or checked this frame already: it is a flow's.
+        if dissect(linktype, data, orig_len, p).is_err() {
+            self.sink.phase = Phase::Expire;
+            self.meter.expire_seq(seq, ts, &mut self.sink);
+            return;
+        }
+        p.mac_ip_conflict |= conflict;
+        if p.flow_stat & SNAPPED != 0 {
+            self.snapped += 1;
+        }
+        // What one thread's observer had seen when this packet's flows ended: this packet too.
+        if let Some(o) = self.sink.observer.as_mut() {
+            o.attempts_packet(seq, ts, p);
+        }
+        self.sink.phase = Phase::Expire;
+        self.meter.expire_seq(seq, ts, &mut self.sink);
+        self.sink.phase = Phase::Packet;
+        if self.meter.packet_seq(seq, ts, p, &mut self.sink) {
+            self.created.push(seq + 1);
+        }
+        if let Some(src) = packet_source(p) {
+            self.sink.events.push((seq, ConnEvent::Packet(src, p.l7_len)));
+        }
+    }
+
+    /// What the packets since the last result did.
+    fn result(&mut self) -> ShardResult {
         // The next batch's vectors start at this one's size rather than growing again.
-        let (n_ended, n_events) = (self.sink.ended.len(), self.sink.events.len());
+        let (n_created, n_ended, n_events) = (self.created.len(), self.sink.ended.len(), self.sink.events.len());
         ShardResult {
-            created,
+            created: std::mem::replace(&mut self.created, Vec::with_capacity(n_created)),
             ended: std::mem::replace(&mut self.sink.ended, Vec::with_capacity(n_ended)),
             events: std::mem::replace(&mut self.sink.events, Vec::with_capacity(n_events)),
             counters: None,
@@ -533,11 +640,13 @@ fn worker_main(
     spare: SyncSender<Batch>,
     formats: FormatQueue,
     formatted: Sender<(u64, Vec<u8>)>,
+    done: std::sync::Arc<AtomicU64>,
 ) -> Option<Box<dyn RowFormatter>> {
     for work in input {
         match work {
             Work::Batch(mut b) => {
                 let r = w.batch(&mut b);
+                done.fetch_add(1, Ordering::Relaxed);
                 // Back to the reader before the result goes out: the reader never waits on the merger.
                 let _ = spare.try_send(b);
                 if results.send(r).is_err() {
@@ -831,9 +940,11 @@ pub(crate) fn with_shards<R>(
         let mut handles = Vec::new();
         let pools = ConvPools::new(shards);
         let formats = FormatQueue::default();
+        let mut local = None;
+        let done = std::sync::Arc::new(AtomicU64::new(0));
         for shard in 0..shards {
-            let (tx, rx) = channel::<Work>();
             let (rtx, rrx) = sync_channel::<ShardResult>(IN_FLIGHT);
+            results.push(rrx);
             let w = Worker {
                 meter: FlowMeter::new_shard(shard_cfg.clone()),
                 sink: ShardSink {
@@ -849,17 +960,42 @@ pub(crate) fn with_shards<R>(
                 },
                 info: PacketInfo::default(),
                 snapped: 0,
+                created: Vec::new(),
                 formatter: formatters.pop(),
                 buffers: buffers.clone(),
             };
-            let (spare, queue, formatted) = (spare_tx.clone(), formats.clone(), fmt_tx.clone());
-            handles.push(s.spawn(move || worker_main(w, rx, rtx, spare, queue, formatted)));
+            if shard == 0 {
+                local = Some((w, rtx));
+                continue;
+            }
+            let (tx, rx) = channel::<Work>();
+            let (spare, queue, formatted, done) = (spare_tx.clone(), formats.clone(), fmt_tx.clone(), done.clone());
+            handles.push(s.spawn(move || worker_main(w, rx, rtx, spare, queue, formatted, done)));
             to_shards.push(tx);
-            results.push(rrx);
         }
+        let Some((local, local_results)) = local else { unreachable!("shard 0 is always made") };
+        let (nudge_tx, nudges) = channel::<Work>();
+        let mut workers = to_shards.clone();
+        workers.push(nudge_tx);
+        // The dispatcher holds the only other senders to the workers: they stop once it and the
+        // merger's copy are gone.
+        let mut d = Dispatcher {
+            local,
+            local_results,
+            to_shards,
+            spare: spare_rx,
+            open: (1..shards).map(|_| Batch::new()).collect(),
+            formats: formats.clone(),
+            formatted: fmt_tx.clone(),
+            nudges,
+            map: ShardMap::new(shards),
+            sent: 0,
+            done,
+            next_seq: 0,
+            in_batch: 0,
+        };
         drop((spare_tx, fmt_tx));
         let closed_ref = &closed;
-        let workers = to_shards.clone();
         let merger = s.spawn(move || {
             let mut out = Output {
                 sink,
@@ -883,19 +1019,15 @@ pub(crate) fn with_shards<R>(
             drop(out.workers);
             (totals, out.sink)
         });
-        let mut d = Dispatcher {
-            open: (0..shards).map(|_| Batch::new()).collect(),
-            to_shards,
-            spare: spare_rx,
-            next_seq: 0,
-            in_batch: 0,
-        };
         let r = read(&mut d, &closed);
-        d.finish();
+        let local_formatter = d.finish();
         let (totals, sink) = match merger.join() {
             Ok(t) => t,
             Err(panic) => std::panic::resume_unwind(panic),
         };
+        if let Some(f) = local_formatter {
+            sink.formatter_done(f);
+        }
         for h in handles {
             match h.join() {
                 Ok(Some(f)) => sink.formatter_done(f),
