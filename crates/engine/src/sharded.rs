@@ -1,36 +1,42 @@
 //! `--threads N`: the flow table split into N shards by a hash of each packet's address pair,
 //! with output identical to the single-threaded table.
 //!
-//! Three kinds of thread, so that almost all the work runs on the N workers:
+//! Three kinds of thread:
 //!
-//! * The **reader** (the caller's thread) only frames capture records, finds each frame's
-//!   address pair (without dissecting the common frames, see the `route` module), runs the part
-//!   of the observer that needs every packet in input order (who owns an address on the link,
-//!   a hash lookup for on-link IPv4; the owners are taken out of the shared observer's lock for
-//!   the run) and adds the frame to its shard's batch. It sends every
-//!   shard the timestamps of *every* packet of the batch, so that each shard's clock (which
-//!   drives the timeouts) follows the whole input and its flows end at exactly the packet where
-//!   they would end in one table.
-//! * **N workers**, one per shard: each dissects its frames (checksums included), keeps the
-//!   observer's connection attempts of its address pairs (a pair's packets all land in one
-//!   shard), runs its flow table and, when a conversation ends, answers the labeller's question
-//!   about its pair right away (what one thread would answer at that packet). Between batches,
-//!   workers also format rows (labels included) for the output, in chunks the merger queues:
-//!   whichever worker is free takes the next one (shards are loaded unevenly over time, a long
-//!   transfer between two hosts being all one shard's), and that is most of the per-row work.
+//! * The **reader** (the caller's thread) frames capture records, finds each frame's address
+//!   pair (without dissecting the common frames, see the `route` module) and runs the part of
+//!   the observer that needs every packet in input order (who owns an address on the link, a
+//!   hash lookup for on-link IPv4; the owners are taken out of the shared observer's lock for
+//!   the run). It runs **shard 0** itself: its frames are dissected right after they are read,
+//!   while still in this core's cache, and never travel (that cut the CPU time that splitting
+//!   adds by about a third). The other shards' frames go into their batches, and every shard
+//!   gets the timestamps of *every* packet, so that each shard's clock (which drives the
+//!   timeouts) follows the whole input and its flows end at exactly the packet where they
+//!   would end in one table. Since the reader also frames and routes everything, shard 0 gets
+//!   a smaller part of the hash range (`route::ShardMap`).
+//! * **N − 1 workers**, one per other shard: each dissects its frames (checksums included),
+//!   keeps the observer's connection attempts of its address pairs (a pair's packets all land
+//!   in one shard), runs its flow table and, when a conversation ends, answers the labeller's
+//!   question about its pair right away (what one thread would answer at that packet); shard 0
+//!   does the same on the reader. Between batches, workers also format rows (labels included)
+//!   for the output, in chunks the merger queues: whichever worker is free takes the next one,
+//!   and the reader takes some when the workers fall behind (shards are loaded unevenly over
+//!   time, a long transfer between two hosts being all one shard's) and helps with the last
+//!   ones once the input is read.
 //! * The **merger** puts the shards' ended conversations back into single-threaded order (by the
 //!   packet at which they ended, then by [`Ending`]), renumbers them in creation order, runs
-//!   connStat (which needs the global order of creations, packets and ends), then hands the
-//!   conversations out in chunks for formatting and writes the formatted chunks in order. With
-//!   an output that cannot be formatted in pieces (Parquet) or a plain [`FlowSink`], the merger
+//!   connStat (which needs the global order of creations, packets and ends), then queues the
+//!   conversations in chunks for formatting and writes the formatted chunks in order. With an
+//!   output that cannot be formatted in pieces (Parquet) or a plain [`FlowSink`], the merger
 //!   gives the conversations to the sink itself.
 //!
-//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs about 1.57× as
-//! fast as one thread (`benches/flows/threads.py`; README, "Speed and memory"). What keeps it
-//! from 2× is the work that splitting adds, about 20% more CPU: mostly the reader, whose every
-//! record header is a cache miss (a chain of dependent loads: where the next record starts
-//! depends on this one's length, hence the buffer's prefetching), then the merge and moving
-//! ended conversations between threads. Lines that were last written on another core (batches,
+//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs about 1.6× as
+//! fast as one thread (`benches/flows/threads.py`; README, "Speed and memory"). It spends about
+//! 10% more CPU than one thread (mostly the reader's cache misses on record headers: where the
+//! next record starts depends on this one's length, hence the buffer's prefetching; then the
+//! merge and moving ended conversations between threads), and the two cores are not both busy
+//! all the time: at the start the reader is the bottleneck, at the end the workers finish the
+//! batches they are behind with. Lines that were last written on another core (batches,
 //! frames, conversation boxes) are prefetched a few items ahead. Frames of memory-mapped
 //! captures are not copied (they travel as places in the mapping), ended conversations are
 //! moved out of the table into recycled boxes rather than cloned, and their order keys are
@@ -59,7 +65,7 @@ use crate::rows::{RowFormatter, RowSink};
 /// Packets per batch: large enough that channel traffic is negligible, small enough that the
 /// shards and the merger work concurrently.
 const BATCH: usize = 4096;
-/// Batches in flight per shard (bounds memory, about 5 MB per shard; a slow merger slows the
+/// Batches in flight per shard (bounds memory, about 5 MB per worker; a slow merger slows the
 /// reader down). Deep enough that a shard with a burst of packets (one large transfer) can fall
 /// behind the others for a while without the reader waiting for it (in alternating runs, 8 gave
 /// 1.52–1.57× with two threads where 32 gave 1.58–1.69×).
