@@ -49,7 +49,7 @@
 //! sum of the shards' peaks.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TryRecvError};
+use std::sync::mpsc::{channel, sync_channel, Receiver, SendError, Sender, SyncSender, TryRecvError};
 
 use hashbrown::HashMap;
 use netanom_capture::MappedInput;
@@ -135,6 +135,13 @@ impl Batch {
             maps: Vec::new(),
             bytes: Vec::new(),
         }
+    }
+
+    fn clear(&mut self) {
+        self.ts.clear();
+        self.mine.clear();
+        self.maps.clear();
+        self.bytes.clear();
     }
 
     fn frame_bytes(&self, f: &Frame) -> &[u8] {
@@ -375,6 +382,9 @@ pub(crate) struct Dispatcher {
     to_shards: Vec<Sender<Work>>,
     /// Emptied batches come back here; waiting for one bounds the batches in flight.
     spare: Receiver<Batch>,
+    /// Batches whose worker was gone (it panicked; the join reports it): without them back,
+    /// the spare batches would run out and the reader would wait forever.
+    unsent: Vec<Batch>,
     open: Vec<Batch>,
     /// Chunks to format, for when the other shards are behind (see [`Dispatcher::spare_batch`]).
     formats: FormatQueue,
@@ -448,9 +458,15 @@ impl Dispatcher {
             let fresh = self.spare_batch();
             let mut b = std::mem::replace(&mut self.open[i], fresh);
             b.first_seq = self.next_seq;
-            // A shard that went away has failed; the merger reports it.
-            let _ = self.to_shards[i].send(Work::Batch(b));
-            self.sent += 1;
+            match self.to_shards[i].send(Work::Batch(b)) {
+                Ok(()) => self.sent += 1,
+                Err(SendError(work)) => {
+                    if let Work::Batch(mut b) = work {
+                        b.clear();
+                        self.unsent.push(b);
+                    }
+                }
+            }
         }
         let _ = self.local_results.send(self.local.result());
         self.next_seq += self.in_batch as u64;
@@ -488,6 +504,9 @@ impl Dispatcher {
     /// rows instead of waiting: this thread has the reading on top of its shard, and the other
     /// workers the rows of every shard, so it is the one with time to spare only when they lag.
     fn spare_batch(&mut self) -> Batch {
+        if let Some(b) = self.unsent.pop() {
+            return b;
+        }
         loop {
             match self.spare.try_recv() {
                 Ok(b) => return b,
@@ -531,6 +550,35 @@ struct Worker {
 }
 
 impl Worker {
+    fn new(
+        shard: usize,
+        cfg: &MeterConfig,
+        observer: Option<Observer>,
+        pools: ConvPools,
+        formatter: Option<Box<dyn RowFormatter>>,
+        buffers: Buffers,
+    ) -> Worker {
+        Worker {
+            meter: FlowMeter::new_shard(cfg.clone()),
+            sink: ShardSink {
+                seq: 0,
+                phase: Phase::Expire,
+                ended: Vec::new(),
+                events: Vec::new(),
+                observer,
+                seen: Vec::with_capacity(64),
+                shard,
+                pool: Vec::new(),
+                pools,
+            },
+            info: PacketInfo::default(),
+            snapped: 0,
+            created: Vec::new(),
+            formatter,
+            buffers,
+        }
+    }
+
     fn batch(&mut self, batch: &mut Batch) -> ShardResult {
         let mut mine = batch.mine.iter().peekable();
         let mut ahead = batch.mine.iter();
@@ -548,10 +596,7 @@ impl Worker {
             }
             self.own_packet(seq, ts, f.linktype, batch.frame_bytes(f), f.orig_len, f.conflict);
         }
-        batch.ts.clear();
-        batch.mine.clear();
-        batch.maps.clear();
-        batch.bytes.clear();
+        batch.clear();
         self.result()
     }
 
@@ -951,25 +996,8 @@ pub(crate) fn with_shards<R>(
         for shard in 0..shards {
             let (rtx, rrx) = sync_channel::<ShardResult>(IN_FLIGHT);
             results.push(rrx);
-            let w = Worker {
-                meter: FlowMeter::new_shard(shard_cfg.clone()),
-                sink: ShardSink {
-                    seq: 0,
-                    phase: Phase::Expire,
-                    ended: Vec::new(),
-                    events: Vec::new(),
-                    observer: observer.as_ref().map(|_| Observer::for_shard(shards)),
-                    seen: Vec::with_capacity(64),
-                    shard,
-                    pool: Vec::new(),
-                    pools: pools.clone(),
-                },
-                info: PacketInfo::default(),
-                snapped: 0,
-                created: Vec::new(),
-                formatter: formatters.pop(),
-                buffers: buffers.clone(),
-            };
+            let shard_observer = observer.as_ref().map(|_| Observer::for_shard(shards));
+            let w = Worker::new(shard, &shard_cfg, shard_observer, pools.clone(), formatters.pop(), buffers.clone());
             if shard == 0 {
                 local = Some((w, rtx));
                 continue;
@@ -990,6 +1018,7 @@ pub(crate) fn with_shards<R>(
             local_results,
             to_shards,
             spare: spare_rx,
+            unsent: Vec::new(),
             open: (1..shards).map(|_| Batch::new()).collect(),
             formats: formats.clone(),
             formatted: fmt_tx.clone(),
@@ -1043,4 +1072,54 @@ pub(crate) fn with_shards<R>(
         }
         (r, totals)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A worker that died (a panic, which the join reports) must not leave the reader waiting
+    /// forever for its batches to come back while another worker keeps the spare channel open.
+    #[test]
+    fn reader_goes_on_when_a_worker_is_gone() {
+        let (done_tx, done_rx) = channel();
+        std::thread::spawn(move || {
+            let (spare_tx, spare_rx) = sync_channel(4);
+            for _ in 0..2 {
+                let _ = spare_tx.try_send(Batch::new());
+            }
+            let (dead_tx, dead_rx) = channel::<Work>();
+            drop(dead_rx);
+            let (results_tx, results_rx) = sync_channel(1);
+            drop(results_rx);
+            let (formatted, _formatted_rx) = channel();
+            let (_nudge_tx, nudges) = channel();
+            let local = Worker::new(0, &MeterConfig::default(), None, ConvPools::new(2), None, Buffers::default());
+            let mut d = Dispatcher {
+                local,
+                local_results: results_tx,
+                to_shards: vec![dead_tx],
+                spare: spare_rx,
+                unsent: Vec::new(),
+                open: vec![Batch::new()],
+                formats: FormatQueue::default(),
+                formatted,
+                nudges,
+                map: ShardMap::new(2),
+                sent: 0,
+                done: std::sync::Arc::new(AtomicU64::new(0)),
+                next_seq: 0,
+                in_batch: 0,
+            };
+            let frame = [0u8; 60];
+            for i in 0..(10 * BATCH) as u64 {
+                d.push(i * 1000, 1, &frame, 60, 1, false, None);
+            }
+            // The live worker's end of the spare channel, held to the end.
+            drop(spare_tx);
+            let _ = done_tx.send(d.next_seq);
+        });
+        let fed = done_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the reader hung");
+        assert_eq!(fed, (10 * BATCH) as u64);
+    }
 }
