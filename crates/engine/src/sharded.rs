@@ -528,6 +528,10 @@ impl Dispatcher {
             let _ = tx.send(Work::End);
         }
         let _ = self.local_results.send(self.local.finish());
+        // The chunks waiting now had their nudges dropped while reading.
+        while let Some(chunk) = self.formats.pop() {
+            self.format(chunk);
+        }
         // Ends when the merger drops its senders.
         while self.nudges.recv().is_ok() {
             if let Some(chunk) = self.formats.pop() {
