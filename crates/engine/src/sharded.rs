@@ -31,8 +31,8 @@
 //!   gives the conversations to the sink itself.
 //!
 //! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs about 1.6× as
-//! fast as one thread (`benches/flows/threads.py`; README, "Speed and memory"). It spends about
-//! 10% more CPU than one thread (mostly the reader's cache misses on record headers: where the
+//! fast as one thread (`benches/flows/threads.py`; README, "Speed and memory"). It spends 10–17%
+//! more CPU than one thread (mostly the reader's cache misses on record headers: where the
 //! next record starts depends on this one's length, hence the buffer's prefetching; then the
 //! merge and moving ended conversations between threads), and the two cores are not both busy
 //! all the time: at the start the reader is the bottleneck, at the end the workers finish the
