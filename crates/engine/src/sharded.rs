@@ -405,8 +405,9 @@ impl Dispatcher {
         self.map
     }
 
-    /// Accounts one frame: shard 0's are run here; others' timestamps go to every other shard,
-    /// the frame to its own (its place in `source` when it lies there, else a copy).
+    /// Accounts one frame: its timestamp goes to every other shard; a frame of shard 0 is run
+    /// here, another shard's goes into that shard's batch (its place in `source` when it lies
+    /// there, else a copy).
     #[inline]
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn push(
