@@ -125,10 +125,12 @@ pub(crate) struct ShardMap {
     scale: u128,
 }
 
-/// Shard 0's part of the hash range relative to each other shard's. On the 2M-packet benchmark
-/// with two threads, in alternating runs, 0.8 gave 1.65× and 1.70× where an even split gave
-/// 1.59× and 1.66× (the reading thread was the busier one), 0.9 about the same as 0.8.
-pub(crate) const SHARD0_SHARE: f64 = 0.8;
+/// Shard 0's part of the hash range relative to each other shard's. With two threads there are
+/// two other shards (see the `sharded` module), so shard 0 gets a fifth of the flows. On the
+/// 2M-packet benchmark, in alternating runs, 0.5 gave 1.73× where 0.3 gave 1.69×, 0.8 1.67×
+/// and 1.2 1.64×: the reading thread was the busier one, and it takes the other shards'
+/// batches when their thread falls behind, not the other way round.
+pub(crate) const SHARD0_SHARE: f64 = 0.5;
 
 impl ShardMap {
     pub(crate) fn new(shards: usize) -> ShardMap {
@@ -263,9 +265,12 @@ mod tests {
             assert_eq!(s, shard_of_addrs(&a, &b, &map));
             counts[s] += 1;
         }
-        // Shard 0 gets 0.8 / 2.8 of the pairs (857 of 3000), the others 1 / 2.8 (1071) each.
-        assert!((700..1000).contains(&counts[0]), "{counts:?}");
-        assert!(counts[1..].iter().all(|&n| (930..1210).contains(&n)), "{counts:?}");
+        // Shard 0 gets SHARD0_SHARE / (SHARD0_SHARE + 2) of the pairs, the others 1 / (.. + 2) each
+        // (give or take 15%).
+        let expect = |part: f64| 3000.0 * part / (SHARD0_SHARE + 2.0);
+        let near = |n: u32, e: f64| (n as f64 - e).abs() < 0.15 * e;
+        assert!(near(counts[0], expect(SHARD0_SHARE)), "{counts:?}");
+        assert!(counts[1..].iter().all(|&n| near(n, expect(1.0))), "{counts:?}");
         let two = ShardMap::new(2);
         assert_eq!(
             shard_of_pair(&[1, 2, 3, 4, 5, 6], &[6, 5, 4, 3, 2, 1], &two),

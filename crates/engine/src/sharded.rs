@@ -1,7 +1,8 @@
-//! `--threads N`: the flow table split into N shards by a hash of each packet's address pair,
+//! `--threads N`: the flow table split into shards by a hash of each packet's address pair,
 //! with output identical to the single-threaded table.
 //!
-//! Three kinds of thread:
+//! There are 1 + 2(N − 1) shards: shard 0, which the reading thread runs, and two *floating*
+//! shards per worker thread, which any thread may run. Three kinds of thread:
 //!
 //! * The **reader** (the caller's thread) frames capture records, finds each frame's address
 //!   pair (without dissecting the common frames, see the `route` module) and runs the part of
@@ -9,20 +10,23 @@
 //!   hash lookup for on-link IPv4; the owners are taken out of the shared observer's lock for
 //!   the run). It runs **shard 0** itself: its frames are dissected right after they are read,
 //!   while still in this core's cache, and never travel (that cut the CPU time that splitting
-//!   adds by about a third). The other shards' frames go into their batches, and every shard
+//!   adds by about a third). The floating shards' frames go into their batches, and every shard
 //!   gets the timestamps of *every* packet, so that each shard's clock (which drives the
 //!   timeouts) follows the whole input and its flows end at exactly the packet where they
 //!   would end in one table. Since the reader also frames and routes everything, shard 0 gets
 //!   a smaller part of the hash range (`route::ShardMap`).
-//! * **N − 1 workers**, one per other shard: each dissects its frames (checksums included),
-//!   keeps the observer's connection attempts of its address pairs (a pair's packets all land
-//!   in one shard), runs its flow table and, when a conversation ends, answers the labeller's
-//!   question about its pair right away (what one thread would answer at that packet); shard 0
-//!   does the same on the reader. Between batches, workers also format rows (labels included)
-//!   for the output, in chunks the merger queues: whichever worker is free takes the next one,
-//!   and the reader takes some when the workers fall behind (shards are loaded unevenly over
-//!   time, a long transfer between two hosts being all one shard's) and helps with the last
-//!   ones once the input is read.
+//! * **N − 1 workers** run the floating shards' batches, oldest first, one batch at a time
+//!   (a shard is locked while one of its batches runs, so its batches run in order). Running a
+//!   batch dissects its frames (checksums included), keeps the observer's connection attempts
+//!   of its address pairs (a pair's packets all land in one shard), runs the shard's flow table
+//!   and, when a conversation ends, answers the labeller's question about its pair right away
+//!   (what one thread would answer at that packet); shard 0 does the same on the reader. With
+//!   no batch waiting, workers format rows (labels included) for the output, in chunks the
+//!   merger queues. When the workers fall behind (shards are loaded unevenly over time, a long
+//!   transfer between two hosts being all one shard's), the reader formats chunks and runs
+//!   floating batches too, and once the input is read it runs the last ones beside them. With
+//!   one shard per worker pinned to its thread, that thread was still busy with its backlog
+//!   well after the reader had read everything, and the reader could only wait.
 //! * The **merger** puts the shards' ended conversations back into single-threaded order (by the
 //!   packet at which they ended, then by [`Ending`]), renumbers them in creation order, runs
 //!   connStat (which needs the global order of creations, packets and ends), then queues the
@@ -30,26 +34,28 @@
 //!   output that cannot be formatted in pieces (Parquet) or a plain [`FlowSink`], the merger
 //!   gives the conversations to the sink itself.
 //!
-//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs about 1.6× as
-//! fast as one thread (`benches/flows/threads.py`; README, "Speed and memory"). It spends 10–17%
-//! more CPU than one thread (mostly the reader's cache misses on record headers: where the
-//! next record starts depends on this one's length, hence the buffer's prefetching; then the
-//! merge and moving ended conversations between threads), and the two cores are not both busy
-//! all the time: at the start the reader is the bottleneck, at the end the workers finish the
-//! batches they are behind with. Lines that were last written on another core (batches,
-//! frames, conversation boxes) are prefetched a few items ahead. Frames of memory-mapped
-//! captures are not copied (they travel as places in the mapping), ended conversations are
-//! moved out of the table into recycled boxes rather than cloned, and their order keys are
-//! worked out in the shards so that the merger sorts without touching the boxes.
+//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs about 1.7× as
+//! fast as one thread (`benches/flows/threads.py`; README, "Speed and memory"); the cores are
+//! idle 2–4% of the run. It spends about 14% more CPU than one thread: connStat's packet events
+//! (written by the shards, merged in input order by the merger) about half of it; the reader's
+//! cache misses on record headers (where the next record starts depends on this one's length,
+//! hence the buffer's prefetching); moving ended conversations out of the tables. Lines that
+//! were last written on another core (batches, frames, conversation boxes) are prefetched a few
+//! items ahead. Frames of memory-mapped captures are not copied (they travel as places in the
+//! mapping), ended conversations are moved out of the table into recycled boxes rather than
+//! cloned, and their order keys are worked out in the shards so that the merger sorts without
+//! touching the boxes.
 //!
 //! Shards hash the address pair, not the ports, so that an IP fragment (which has no ports)
 //! meets its first fragment. Two things differ from one table, by design: a full table evicts
-//! the oldest flow of its own shard (each shard holds `max_flows / N`; likewise each shard's
-//! observer holds `MAX_PAIRS / N` address pairs), and the peak table size in the report is the
-//! sum of the shards' peaks.
+//! the oldest flow of its own shard (each shard holds `max_flows` divided by the number of
+//! shards; likewise each shard's observer holds its part of `MAX_PAIRS` address pairs), and
+//! the peak table size in the report is the sum of the shards' peaks.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Receiver, SendError, Sender, SyncSender, TryRecvError};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use hashbrown::HashMap;
 use netanom_capture::MappedInput;
@@ -73,6 +79,11 @@ const IN_FLIGHT: usize = 32;
 /// Chunks left waiting for the worker threads before the reading thread (which also runs
 /// shard 0) takes one, when the workers are a little behind (see [`Dispatcher::help_format`]).
 const KEEP_FOR_WORKERS: usize = 2;
+/// Batches per floating shard that the worker threads are behind by when the reading thread
+/// runs one of them (see [`Dispatcher::help`]).
+const RUN_BEHIND: u64 = 8;
+/// Floating shards per worker thread (see [`Floats`]).
+const FLOATING_PER_WORKER: usize = 2;
 /// Conversations per formatting chunk.
 const CHUNK: usize = 256;
 
@@ -95,8 +106,13 @@ struct Frame {
 
 const COPIED: u16 = u16::MAX;
 
-/// Frames ahead of the one being dissected whose first bytes are prefetched.
+/// Frames ahead of the one being dissected that are prefetched.
 const FRAMES_AHEAD: usize = 4;
+/// Most bytes of a frame prefetched: the whole of common frames. Checking the transport
+/// checksum reads all of them, and only this shard's frames are read, out of the capture's
+/// order, which the CPU's own prefetching does not follow (prefetching only the first 128
+/// bytes: 1.66x with two threads where the whole frame gave 1.69x, alternating runs).
+const FRAME_PREFETCH: usize = 2048;
 
 /// Asks the CPU for the cache lines of `len` bytes at `p`. The worker's frames and the
 /// conversations it formats were last touched on another core (the reader's, a shard's, the
@@ -110,6 +126,10 @@ fn prefetch(p: *const u8, len: usize) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (p, len);
+}
+
+fn prefetch_frame(f: &[u8]) {
+    prefetch(f.as_ptr(), f.len().min(FRAME_PREFETCH));
 }
 
 /// What the reader sends a shard.
@@ -153,19 +173,26 @@ impl Batch {
     }
 }
 
-/// A worker's input, in order: batches from the reader, then the end of input; at any time, a
-/// nudge that a formatting chunk is waiting in [`FormatQueue`].
-enum Work {
+/// What a floating shard is given, in order: batches from the reader, then the end of input.
+enum Job {
     Batch(Batch),
     End,
-    Format,
+}
+
+impl Job {
+    fn first_seq(&self) -> u64 {
+        match self {
+            Job::Batch(b) => b.first_seq,
+            Job::End => u64::MAX,
+        }
+    }
 }
 
 /// Formatting chunks waiting for a worker. Any worker takes them, not a fixed one: shards are
 /// loaded unevenly (a long transfer between two hosts is all one shard's), and a chunk handed to
 /// the busy shard waited behind its batches while the other worker idled.
 #[derive(Clone, Default)]
-struct FormatQueue(std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Chunk>>>);
+struct FormatQueue(Arc<Mutex<VecDeque<Chunk>>>);
 
 impl FormatQueue {
     fn push(&self, c: Chunk) {
@@ -371,7 +398,136 @@ impl FlowSink for ShardSink {
     }
 }
 
-/// The reader's side: runs shard 0 itself, fills the other shards' batches and sends them;
+/// Locks a mutex whose holder may have panicked (the data stays usable: the panic is reported
+/// when the thread is joined).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A shard that is not the reader's own: any thread may run it, one batch at a time, in order.
+struct Floating {
+    jobs: Mutex<VecDeque<Job>>,
+    /// Held while one of its jobs runs.
+    state: Mutex<FloatingState>,
+}
+
+struct FloatingState {
+    worker: Worker,
+    /// None once the shard is given up (a thread panicked while running it): the merger then
+    /// sees the end of its results.
+    results: Option<Sender<ShardResult>>,
+}
+
+/// The shards that whichever thread is free runs: the worker threads, and the reader when they
+/// fall behind (and for the last batches, once the input is read). With one shard per worker
+/// thread, a shard busy with a burst of packets (a long transfer between two hosts is all one
+/// shard's) kept its thread busy long after the reader had read everything, while the reader
+/// could only wait; there are two per worker thread so that two threads can each run one.
+struct Floats {
+    shards: Vec<Floating>,
+    /// Emptied batches go back to the reader.
+    spare: SyncSender<Batch>,
+    /// Batches run (or given up).
+    done: AtomicU64,
+}
+
+impl Floats {
+    fn push(&self, i: usize, job: Job) {
+        if let Some(f) = self.shards.get(i) {
+            lock(&f.jobs).push_back(job);
+        }
+    }
+
+    /// Runs the oldest waiting job among the shards that no other thread is running; false when
+    /// there is none. Oldest first: the merger needs every shard's result for a batch before it
+    /// can use the next batch's.
+    fn run_one(&self, heads: &mut Vec<(u64, usize)>) -> bool {
+        heads.clear();
+        for (i, f) in self.shards.iter().enumerate() {
+            if let Some(j) = lock(&f.jobs).front() {
+                heads.push((j.first_seq(), i));
+            }
+        }
+        heads.sort_unstable();
+        for &(_, i) in heads.iter() {
+            let f = &self.shards[i];
+            let mut st = match f.state.try_lock() {
+                Ok(st) => st,
+                Err(TryLockError::WouldBlock) => continue,
+                Err(TryLockError::Poisoned(e)) => {
+                    self.give_up(f, e.into_inner());
+                    continue;
+                }
+            };
+            // Taken under the state's lock, so that a shard's jobs run in order.
+            let Some(job) = lock(&f.jobs).pop_front() else { continue };
+            let (r, batch) = match job {
+                Job::Batch(mut b) => (st.worker.batch(&mut b), Some(b)),
+                Job::End => (st.worker.finish(), None),
+            };
+            if let Some(tx) = &st.results {
+                let _ = tx.send(r);
+            }
+            drop(st);
+            if let Some(mut b) = batch {
+                // After the result and outside the lock: the batch may hold the last reference
+                // to a capture's mapping, and unmapping a large capture takes milliseconds
+                // (with the result held back, everybody waited for it at the end of the input).
+                b.clear();
+                self.done.fetch_add(1, Ordering::Relaxed);
+                let _ = self.spare.try_send(b);
+            }
+            return true;
+        }
+        false
+    }
+
+    /// A thread panicked while running this shard: its results end there (the join reports the
+    /// panic), and its batches go back to the reader, which would otherwise wait for them.
+    fn give_up(&self, f: &Floating, mut st: MutexGuard<'_, FloatingState>) {
+        st.results = None;
+        for job in lock(&f.jobs).drain(..) {
+            if let Job::Batch(mut b) = job {
+                b.clear();
+                self.done.fetch_add(1, Ordering::Relaxed);
+                let _ = self.spare.try_send(b);
+            }
+        }
+    }
+}
+
+/// What a thread needs to format chunks of conversations.
+struct Formatting {
+    formatter: Option<Box<dyn RowFormatter>>,
+    buffers: Buffers,
+    pools: ConvPools,
+    queue: FormatQueue,
+    formatted: Sender<(u64, Vec<u8>)>,
+}
+
+impl Formatting {
+    fn format(&mut self, chunk: Chunk) {
+        let mut out = self.buffers.take(chunk.convs.len() * 2048);
+        if let Some(f) = self.formatter.as_mut() {
+            for (i, c) in chunk.convs.iter().enumerate() {
+                if let Some(next) = chunk.convs.get(i + 1) {
+                    prefetch_conv(next);
+                }
+                f.conversation(&c.a, c.b(), &c.how, c.views, &mut out);
+            }
+        }
+        let no = chunk.no;
+        self.pools.give_back(chunk.convs);
+        let _ = self.formatted.send((no, out));
+    }
+
+    /// Formats the next waiting chunk; false when none is waiting.
+    fn next(&mut self) -> bool {
+        self.queue.pop().map(|c| self.format(c)).is_some()
+    }
+}
+
+/// The reader's side: runs shard 0 itself, fills the other shards' batches and queues them;
 /// `push` is the per-packet call.
 pub(crate) struct Dispatcher {
     /// Shard 0, run on the reading thread: its frames are dissected right after they are read,
@@ -379,25 +535,24 @@ pub(crate) struct Dispatcher {
     local: Worker,
     local_results: SyncSender<ShardResult>,
     /// Shards 1.. (index `i` is shard `i + 1`).
-    to_shards: Vec<Sender<Work>>,
+    floats: Arc<Floats>,
+    /// Wake the worker threads: new batches, or a shard this thread ran is free again.
+    workers: Vec<Sender<()>>,
     /// Emptied batches come back here; waiting for one bounds the batches in flight.
     spare: Receiver<Batch>,
-    /// Batches whose worker was gone (it panicked; the join reports it): without them back,
-    /// the spare batches would run out and the reader would wait forever.
-    unsent: Vec<Batch>,
     open: Vec<Batch>,
-    /// Chunks to format, for when the other shards are behind (see [`Dispatcher::spare_batch`]).
-    formats: FormatQueue,
-    formatted: Sender<(u64, Vec<u8>)>,
+    fmt: Formatting,
     /// The merger's nudges for chunks, like the workers': ignored while reading, followed once
     /// the input is read (the rows of the last batches).
-    nudges: Receiver<Work>,
+    nudges: Receiver<()>,
+    heads: Vec<(u64, usize)>,
     map: ShardMap,
-    /// Batches sent to the worker threads, and (counted by them) done.
+    /// Batches queued for the floating shards (the floats count those done).
     sent: u64,
-    done: std::sync::Arc<AtomicU64>,
     next_seq: u64,
     in_batch: usize,
+    /// The floating shards were given their end of input.
+    ended: bool,
 }
 
 impl Dispatcher {
@@ -459,87 +614,104 @@ impl Dispatcher {
             let fresh = self.spare_batch();
             let mut b = std::mem::replace(&mut self.open[i], fresh);
             b.first_seq = self.next_seq;
-            match self.to_shards[i].send(Work::Batch(b)) {
-                Ok(()) => self.sent += 1,
-                Err(SendError(work)) => {
-                    if let Work::Batch(mut b) = work {
-                        b.clear();
-                        self.unsent.push(b);
-                    }
-                }
-            }
+            self.floats.push(i, Job::Batch(b));
+            self.sent += 1;
         }
+        self.wake_workers();
         let _ = self.local_results.send(self.local.result());
         self.next_seq += self.in_batch as u64;
         self.in_batch = 0;
         while self.nudges.try_recv().is_ok() {}
-        self.help_format();
+        self.help();
+    }
+
+    fn wake_workers(&self) {
+        for w in &self.workers {
+            // A worker that went away has failed; the join reports it.
+            let _ = w.send(());
+        }
+    }
+
+    /// Runs a floating shard's batch here; false when none could be run.
+    fn run_floating(&mut self) -> bool {
+        let ran = self.floats.run_one(&mut self.heads);
+        if ran {
+            // A worker may have found that shard busy and gone to sleep.
+            self.wake_workers();
+        }
+        ran
     }
 
     /// This thread reads and runs shard 0, the worker threads run the other shards and format
-    /// the rows: whoever is behind decides who formats. Workers far behind (a burst of packets
-    /// in their shards): every waiting chunk is taken here; close behind: chunks are taken only
-    /// when they pile up (about as many are made per batch, so one per batch can take them
-    /// all); not behind: this thread is the one everybody waits for, it takes none.
-    fn help_format(&mut self) {
-        let workers = self.to_shards.len().max(1) as u64;
-        let behind = self.sent.saturating_sub(self.done.load(Ordering::Relaxed)) / workers;
-        if behind >= (IN_FLIGHT / 4) as u64 {
-            while let Some(chunk) = self.formats.pop() {
-                self.format(chunk);
-            }
+    /// the rows: whoever is behind decides who does what. Workers far behind (a burst of
+    /// packets in their shards): one of their batches is run here and every waiting chunk
+    /// formatted; close behind: chunks are taken only when they pile up (about as many are made
+    /// per batch, so one per batch can take them all); not behind: this thread is the one
+    /// everybody waits for, it takes nothing.
+    fn help(&mut self) {
+        let shards = self.floats.shards.len().max(1) as u64;
+        let behind = self.sent.saturating_sub(self.floats.done.load(Ordering::Relaxed)) / shards;
+        if behind >= RUN_BEHIND {
+            self.run_floating();
+            while self.fmt.next() {}
         } else if behind > 1 {
-            if let Some(chunk) = self.formats.pop_beyond(KEEP_FOR_WORKERS) {
-                self.format(chunk);
+            if let Some(chunk) = self.fmt.queue.pop_beyond(KEEP_FOR_WORKERS) {
+                self.fmt.format(chunk);
             }
         }
     }
 
-    fn format(&mut self, chunk: Chunk) {
-        let no = chunk.no;
-        let bytes = self.local.format(chunk);
-        let _ = self.formatted.send((no, bytes));
-    }
-
-    /// An emptied batch. While none is back (the other shards are behind the reader), formats
-    /// rows instead of waiting: this thread has the reading on top of its shard, and the other
-    /// workers the rows of every shard, so it is the one with time to spare only when they lag.
+    /// An emptied batch. While none is back (the other shards are behind the reader), runs
+    /// their batches or formats rows instead of waiting.
     fn spare_batch(&mut self) -> Batch {
-        if let Some(b) = self.unsent.pop() {
-            return b;
-        }
         loop {
             match self.spare.try_recv() {
                 Ok(b) => return b,
                 Err(TryRecvError::Disconnected) => return Batch::new(),
                 Err(TryRecvError::Empty) => {}
             }
-            let Some(chunk) = self.formats.pop() else {
+            if !self.run_floating() && !self.fmt.next() {
+                // Every batch out is queued for a shard another thread is running, or running.
                 return self.spare.recv().unwrap_or_else(|_| Batch::new());
-            };
-            self.format(chunk);
+            }
         }
     }
 
-    /// Sends what is left and the end of input, then formats rows like the other workers until
-    /// the merger is done; returns shard 0's formatter.
+    fn end_floating(&mut self) {
+        if !self.ended {
+            self.ended = true;
+            for i in 0..self.floats.shards.len() {
+                self.floats.push(i, Job::End);
+            }
+            self.wake_workers();
+        }
+    }
+
+    /// Queues what is left and the end of input, then runs the floating shards' last batches and
+    /// formats rows like the worker threads until the merger is done; returns this thread's
+    /// formatter.
     pub(crate) fn finish(mut self) -> Option<Box<dyn RowFormatter>> {
         self.flush();
-        for tx in std::mem::take(&mut self.to_shards) {
-            let _ = tx.send(Work::End);
-        }
+        self.end_floating();
         let _ = self.local_results.send(self.local.finish());
-        // The chunks waiting now had their nudges dropped while reading.
-        while let Some(chunk) = self.formats.pop() {
-            self.format(chunk);
-        }
-        // Ends when the merger drops its senders.
-        while self.nudges.recv().is_ok() {
-            if let Some(chunk) = self.formats.pop() {
-                self.format(chunk);
+        loop {
+            if self.run_floating() || self.fmt.next() {
+                continue;
+            }
+            // Ends when the merger drops its senders.
+            if self.nudges.recv().is_err() {
+                break;
             }
         }
-        self.local.formatter
+        self.fmt.formatter.take()
+    }
+}
+
+impl Drop for Dispatcher {
+    /// A reader that panicked still ends the floating shards, so that the merger and the
+    /// workers finish and the panic reaches the caller.
+    fn drop(&mut self) {
+        self.end_floating();
     }
 }
 
@@ -550,19 +722,10 @@ struct Worker {
     snapped: u64,
     /// Provisional numbers of the conversations created since the last result.
     created: Vec<u64>,
-    formatter: Option<Box<dyn RowFormatter>>,
-    buffers: Buffers,
 }
 
 impl Worker {
-    fn new(
-        shard: usize,
-        cfg: &MeterConfig,
-        observer: Option<Observer>,
-        pools: ConvPools,
-        formatter: Option<Box<dyn RowFormatter>>,
-        buffers: Buffers,
-    ) -> Worker {
+    fn new(shard: usize, cfg: &MeterConfig, observer: Option<Observer>, pools: ConvPools) -> Worker {
         Worker {
             meter: FlowMeter::new_shard(cfg.clone()),
             sink: ShardSink {
@@ -579,8 +742,6 @@ impl Worker {
             info: PacketInfo::default(),
             snapped: 0,
             created: Vec::new(),
-            formatter,
-            buffers,
         }
     }
 
@@ -588,7 +749,7 @@ impl Worker {
         let mut mine = batch.mine.iter().peekable();
         let mut ahead = batch.mine.iter();
         for f in ahead.by_ref().take(FRAMES_AHEAD) {
-            prefetch(batch.frame_bytes(f).as_ptr(), 128);
+            prefetch_frame(batch.frame_bytes(f));
         }
         for (j, &ts) in batch.ts.iter().enumerate() {
             let seq = batch.first_seq + j as u64;
@@ -597,11 +758,10 @@ impl Worker {
                 continue;
             };
             if let Some(next) = ahead.next() {
-                prefetch(batch.frame_bytes(next).as_ptr(), 128);
+                prefetch_frame(batch.frame_bytes(next));
             }
             self.own_packet(seq, ts, f.linktype, batch.frame_bytes(f), f.orig_len, f.conflict);
         }
-        batch.clear();
         self.result()
     }
 
@@ -671,61 +831,23 @@ impl Worker {
             counters: Some((self.meter.counters().clone(), self.snapped)),
         }
     }
-
-    fn format(&mut self, chunk: Chunk) -> Vec<u8> {
-        let mut out = self.buffers.take(chunk.convs.len() * 2048);
-        if let Some(f) = self.formatter.as_mut() {
-            for (i, c) in chunk.convs.iter().enumerate() {
-                if let Some(next) = chunk.convs.get(i + 1) {
-                    prefetch_conv(next);
-                }
-                f.conversation(&c.a, c.b(), &c.how, c.views, &mut out);
-            }
-        }
-        self.sink.pools.give_back(chunk.convs);
-        out
-    }
 }
 
-/// A worker thread: its batches in order, then the end of input; chunks to format whenever they
-/// come. Returns its formatter (with its label counts).
-fn worker_main(
-    mut w: Worker,
-    input: Receiver<Work>,
-    results: SyncSender<ShardResult>,
-    spare: SyncSender<Batch>,
-    formats: FormatQueue,
-    formatted: Sender<(u64, Vec<u8>)>,
-    done: std::sync::Arc<AtomicU64>,
-) -> Option<Box<dyn RowFormatter>> {
-    for work in input {
-        match work {
-            Work::Batch(mut b) => {
-                let r = w.batch(&mut b);
-                done.fetch_add(1, Ordering::Relaxed);
-                // Back to the reader before the result goes out: the reader never waits on the merger.
-                let _ = spare.try_send(b);
-                if results.send(r).is_err() {
-                    break;
-                }
-            }
-            Work::End => {
-                if results.send(w.finish()).is_err() {
-                    break;
-                }
-            }
-            Work::Format => {
-                // Every worker is nudged for each chunk; the first one free takes it.
-                let Some(chunk) = formats.pop() else { continue };
-                let no = chunk.no;
-                let bytes = w.format(chunk);
-                if formatted.send((no, bytes)).is_err() {
-                    break;
-                }
-            }
+/// A worker thread: runs the floating shards' batches (oldest first) and formats chunks,
+/// whichever is waiting, batches first; sleeps until nudged. Returns its formatter (with its
+/// label counts).
+fn worker_main(floats: Arc<Floats>, mut fmt: Formatting, nudges: Receiver<()>) -> Option<Box<dyn RowFormatter>> {
+    let mut heads = Vec::new();
+    loop {
+        if floats.run_one(&mut heads) || fmt.next() {
+            continue;
+        }
+        // Ends once the reader and the merger are done.
+        if nudges.recv().is_err() {
+            break;
         }
     }
-    w.formatter
+    fmt.formatter
 }
 
 /// Formatted chunks' buffers, handed back by the merger once written: a fresh half-megabyte
@@ -754,7 +876,8 @@ impl Buffers {
 /// Where the merger sends ordered conversations: out to the workers in chunks, or to the sink.
 struct Output<'s> {
     sink: &'s mut dyn RowSink,
-    workers: Vec<Sender<Work>>,
+    /// Nudges for the worker threads and the reader.
+    workers: Vec<Sender<()>>,
     formats: FormatQueue,
     /// Formatting in chunks (every worker has a formatter).
     parallel: bool,
@@ -813,7 +936,7 @@ impl Output<'_> {
         self.formats.push(Chunk { no, convs });
         for w in &self.workers {
             // A worker that went away has failed; the join reports it.
-            let _ = w.send(Work::Format);
+            let _ = w.send(());
         }
     }
 
@@ -971,70 +1094,80 @@ pub(crate) struct ShardTotals {
 /// that feeds `sink`; returns what `read` returned and the totals.
 pub(crate) fn with_shards<R>(
     cfg: &MeterConfig,
-    shards: usize,
+    threads: usize,
     observer: Option<SharedObserver>,
     sink: &mut dyn RowSink,
     read: impl FnOnce(&mut Dispatcher, &AtomicBool) -> R,
 ) -> (R, ShardTotals) {
     let closed = AtomicBool::new(false);
+    let threads = threads.max(2);
+    let floating = FLOATING_PER_WORKER * (threads - 1);
+    let shards = 1 + floating;
     let shard_cfg = MeterConfig { max_flows: (cfg.max_flows / shards).max(2), ..cfg.clone() };
-    let mut formatters: Vec<Box<dyn RowFormatter>> = (0..shards).map_while(|_| sink.formatter()).collect();
-    let parallel = formatters.len() == shards;
+    let mut formatters: Vec<Box<dyn RowFormatter>> = (0..threads).map_while(|_| sink.formatter()).collect();
+    let parallel = formatters.len() == threads;
     if !parallel {
         formatters.clear();
     }
     let buffers = Buffers::default();
     std::thread::scope(|s| {
-        let batches = shards * (IN_FLIGHT + 1);
-        let (spare_tx, spare_rx) = sync_channel(batches + shards);
-        for _ in 0..shards * IN_FLIGHT {
+        let (spare_tx, spare_rx) = sync_channel(floating * (IN_FLIGHT + 2));
+        for _ in 0..floating * IN_FLIGHT {
             let _ = spare_tx.try_send(Batch::new());
         }
         let (fmt_tx, fmt_rx) = channel();
-        let mut to_shards = Vec::new();
-        let mut results = Vec::new();
-        let mut handles = Vec::new();
         let pools = ConvPools::new(shards);
         let formats = FormatQueue::default();
-        let mut local = None;
-        let done = std::sync::Arc::new(AtomicU64::new(0));
-        for shard in 0..shards {
-            let (rtx, rrx) = sync_channel::<ShardResult>(IN_FLIGHT);
+        let shard_observer = || observer.as_ref().map(|_| Observer::for_shard(shards));
+        let (local_results, local_rx) = sync_channel::<ShardResult>(IN_FLIGHT);
+        let mut results = vec![local_rx];
+        let mut float_shards = Vec::new();
+        for shard in 1..shards {
+            let (rtx, rrx) = channel::<ShardResult>();
             results.push(rrx);
-            let shard_observer = observer.as_ref().map(|_| Observer::for_shard(shards));
-            let w = Worker::new(shard, &shard_cfg, shard_observer, pools.clone(), formatters.pop(), buffers.clone());
-            if shard == 0 {
-                local = Some((w, rtx));
-                continue;
-            }
-            let (tx, rx) = channel::<Work>();
-            let (spare, queue, formatted, done) = (spare_tx.clone(), formats.clone(), fmt_tx.clone(), done.clone());
-            handles.push(s.spawn(move || worker_main(w, rx, rtx, spare, queue, formatted, done)));
-            to_shards.push(tx);
+            let worker = Worker::new(shard, &shard_cfg, shard_observer(), pools.clone());
+            float_shards.push(Floating {
+                jobs: Mutex::new(VecDeque::new()),
+                state: Mutex::new(FloatingState { worker, results: Some(rtx) }),
+            });
         }
-        let Some((local, local_results)) = local else { unreachable!("shard 0 is always made") };
-        let (nudge_tx, nudges) = channel::<Work>();
-        let mut workers = to_shards.clone();
-        workers.push(nudge_tx);
-        // The dispatcher holds the only other senders to the workers: they stop once it and the
-        // merger's copy are gone.
-        let mut d = Dispatcher {
-            local,
-            local_results,
-            to_shards,
-            spare: spare_rx,
-            unsent: Vec::new(),
-            open: (1..shards).map(|_| Batch::new()).collect(),
-            formats: formats.clone(),
+        let floats = Arc::new(Floats { shards: float_shards, spare: spare_tx, done: AtomicU64::new(0) });
+        let formatting = |formatter| Formatting {
+            formatter,
+            buffers: buffers.clone(),
+            pools: pools.clone(),
+            queue: formats.clone(),
             formatted: fmt_tx.clone(),
+        };
+        let mut handles = Vec::new();
+        let mut workers = Vec::new();
+        for _ in 1..threads {
+            let (tx, rx) = channel::<()>();
+            let (floats, fmt) = (floats.clone(), formatting(formatters.pop()));
+            handles.push(s.spawn(move || worker_main(floats, fmt, rx)));
+            workers.push(tx);
+        }
+        let (nudge_tx, nudges) = channel::<()>();
+        let mut d = Dispatcher {
+            local: Worker::new(0, &shard_cfg, shard_observer(), pools.clone()),
+            local_results,
+            floats,
+            workers: workers.clone(),
+            spare: spare_rx,
+            open: (1..shards).map(|_| Batch::new()).collect(),
+            fmt: formatting(formatters.pop()),
             nudges,
+            heads: Vec::with_capacity(floating),
             map: ShardMap::new(shards),
             sent: 0,
-            done,
             next_seq: 0,
             in_batch: 0,
+            ended: false,
         };
-        drop((spare_tx, fmt_tx));
+        // The dispatcher and the merger hold the only senders to the workers: they stop once
+        // both are gone.
+        workers.push(nudge_tx);
+        drop(fmt_tx);
         let closed_ref = &closed;
         let merger = s.spawn(move || {
             let mut out = Output {
@@ -1083,48 +1216,90 @@ pub(crate) fn with_shards<R>(
 mod tests {
     use super::*;
 
-    /// A worker that died (a panic, which the join reports) must not leave the reader waiting
-    /// forever for its batches to come back while another worker keeps the spare channel open.
-    #[test]
-    fn reader_goes_on_when_a_worker_is_gone() {
+    /// A dispatcher with one floating shard and no worker thread, and the merger's ends of the
+    /// result channels.
+    fn lone_dispatcher() -> (Dispatcher, Vec<Receiver<ShardResult>>) {
+        let (spare_tx, spare_rx) = sync_channel(IN_FLIGHT + 2);
+        for _ in 0..2 {
+            let _ = spare_tx.try_send(Batch::new());
+        }
+        let pools = ConvPools::new(2);
+        let (local_results, local_rx) = sync_channel(1 << 20);
+        let (rtx, rrx) = channel();
+        let worker = Worker::new(1, &MeterConfig::default(), None, pools.clone());
+        let floating = Floating {
+            jobs: Mutex::new(VecDeque::new()),
+            state: Mutex::new(FloatingState { worker, results: Some(rtx) }),
+        };
+        let floats = Arc::new(Floats { shards: vec![floating], spare: spare_tx, done: AtomicU64::new(0) });
+        let (formatted, _) = channel();
+        let (_, nudges) = channel();
+        let d = Dispatcher {
+            local: Worker::new(0, &MeterConfig::default(), None, pools.clone()),
+            local_results,
+            floats,
+            workers: Vec::new(),
+            spare: spare_rx,
+            open: vec![Batch::new()],
+            fmt: Formatting {
+                formatter: None,
+                buffers: Buffers::default(),
+                pools,
+                queue: FormatQueue::default(),
+                formatted,
+            },
+            nudges,
+            heads: Vec::new(),
+            map: ShardMap::new(2),
+            sent: 0,
+            next_seq: 0,
+            in_batch: 0,
+            ended: false,
+        };
+        (d, vec![local_rx, rrx])
+    }
+
+    /// Feeds `n` frames to shard 1 on another thread; what it fed, or None if it hung.
+    fn feed_shard_1(mut d: Dispatcher, n: u64) -> Option<u64> {
         let (done_tx, done_rx) = channel();
         std::thread::spawn(move || {
-            let (spare_tx, spare_rx) = sync_channel(4);
-            for _ in 0..2 {
-                let _ = spare_tx.try_send(Batch::new());
-            }
-            let (dead_tx, dead_rx) = channel::<Work>();
-            drop(dead_rx);
-            let (results_tx, results_rx) = sync_channel(1);
-            drop(results_rx);
-            let (formatted, _formatted_rx) = channel();
-            let (_nudge_tx, nudges) = channel();
-            let local = Worker::new(0, &MeterConfig::default(), None, ConvPools::new(2), None, Buffers::default());
-            let mut d = Dispatcher {
-                local,
-                local_results: results_tx,
-                to_shards: vec![dead_tx],
-                spare: spare_rx,
-                unsent: Vec::new(),
-                open: vec![Batch::new()],
-                formats: FormatQueue::default(),
-                formatted,
-                nudges,
-                map: ShardMap::new(2),
-                sent: 0,
-                done: std::sync::Arc::new(AtomicU64::new(0)),
-                next_seq: 0,
-                in_batch: 0,
-            };
             let frame = [0u8; 60];
-            for i in 0..(10 * BATCH) as u64 {
+            for i in 0..n {
                 d.push(i * 1000, 1, &frame, 60, 1, false, None);
             }
-            // The live worker's end of the spare channel, held to the end.
-            drop(spare_tx);
             let _ = done_tx.send(d.next_seq);
+            std::mem::forget(d);
         });
-        let fed = done_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the reader hung");
+        done_rx.recv_timeout(std::time::Duration::from_secs(20)).ok()
+    }
+
+    /// With the workers behind (here: none), the reader runs the floating shards' batches
+    /// itself, in order, and each gives one result per batch.
+    #[test]
+    fn reader_runs_floating_shards_when_no_worker_does() {
+        let (d, results) = lone_dispatcher();
+        let fed = feed_shard_1(d, (10 * BATCH) as u64).expect("the reader hung");
         assert_eq!(fed, (10 * BATCH) as u64);
+        let from_shard_1: Vec<_> = results[1].try_iter().collect();
+        // Two batches were spare: the reader ran at least the eight others.
+        assert!(from_shard_1.len() >= 8, "{} results", from_shard_1.len());
+        assert_eq!(results[0].try_iter().count(), 10);
+    }
+
+    /// A thread that panicked while running a shard must not leave the reader waiting forever
+    /// for that shard's batches to come back, nor the merger for its results.
+    #[test]
+    fn reader_goes_on_when_a_shard_is_poisoned() {
+        let (d, results) = lone_dispatcher();
+        let floats = d.floats.clone();
+        let _ = std::thread::spawn(move || {
+            let _held = floats.shards[0].state.lock();
+            panic!("poisons the shard");
+        })
+        .join();
+        let fed = feed_shard_1(d, (10 * BATCH) as u64).expect("the reader hung");
+        assert_eq!(fed, (10 * BATCH) as u64);
+        // The shard's results ended (its sender was dropped) without any.
+        assert!(matches!(results[1].try_recv(), Err(TryRecvError::Disconnected)));
     }
 }
