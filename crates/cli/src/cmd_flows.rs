@@ -57,10 +57,10 @@ pub struct FlowsArgs {
     #[arg(long)]
     pub no_headers_file: bool,
 
-    /// Flow-table threads: the table is split into shards by address pair. The reading thread
-    /// runs one shard itself, N - 1 worker threads run the others (two each, dissecting the
-    /// packets, then formatting the rows), the reading thread helping when they fall behind,
-    /// and a merging thread (connStat, output order) goes beside them. The output is the same as
+    /// Flow-table threads: the table is split into N shards by address pair. The reading thread
+    /// runs one shard itself, N - 1 worker threads run the others (dissecting the packets, then
+    /// formatting the rows), the reading thread helping when they fall behind, and a merging
+    /// thread (connStat, output order) goes beside them. The output is the same as
     /// with one thread (except that a full table evicts per shard). Use as many as the machine
     /// has cores.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -125,12 +125,12 @@ pub(crate) struct ShardMap {
     scale: u128,
 }
 
-/// Shard 0's part of the hash range relative to each other shard's. With two threads there are
-/// two other shards (see the `sharded` module), so shard 0 gets a fifth of the flows. On the
-/// 2M-packet benchmark, in alternating runs, 0.5 gave 1.73× where 0.3 gave 1.69×, 0.8 1.67×
-/// and 1.2 1.64×: the reading thread was the busier one, and it takes the other shards'
-/// batches when their thread falls behind, not the other way round.
-pub(crate) const SHARD0_SHARE: f64 = 0.5;
+/// Shard 0's part of the hash range relative to each other shard's: with two threads, shard 0
+/// gets about a quarter of the flows. On the 2M-packet benchmark, in alternating runs, 0.35
+/// gave 1.72× and 0.25 1.72×, where 0.5 gave 1.69×, 0.7 1.68× and 0.15 1.63×: the reading
+/// thread also frames and routes every packet, and it runs the other shards' batches when
+/// their thread falls behind, not the other way round.
+pub(crate) const SHARD0_SHARE: f64 = 0.35;
 
 impl ShardMap {
     pub(crate) fn new(shards: usize) -> ShardMap {

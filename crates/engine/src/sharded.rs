@@ -1,8 +1,8 @@
-//! `--threads N`: the flow table split into shards by a hash of each packet's address pair,
+//! `--threads N`: the flow table split into N shards by a hash of each packet's address pair,
 //! with output identical to the single-threaded table.
 //!
-//! There are 1 + 2(N − 1) shards: shard 0, which the reading thread runs, and two *floating*
-//! shards per worker thread, which any thread may run. Three kinds of thread:
+//! Shard 0 is the reading thread's; the other N − 1 are *floating* shards, which any thread may
+//! run. Three kinds of thread:
 //!
 //! * The **reader** (the caller's thread) frames capture records, finds each frame's address
 //!   pair (without dissecting the common frames, see the `route` module) and runs the part of
@@ -24,9 +24,8 @@
 //!   no batch waiting, workers format rows (labels included) for the output, in chunks the
 //!   merger queues. When the workers fall behind (shards are loaded unevenly over time, a long
 //!   transfer between two hosts being all one shard's), the reader formats chunks and runs
-//!   floating batches too, and once the input is read it runs the last ones beside them. With
-//!   one shard per worker pinned to its thread, that thread was still busy with its backlog
-//!   well after the reader had read everything, and the reader could only wait.
+//!   floating batches too, and once the input is read it runs the last ones beside them (see
+//!   [`Floats`]).
 //! * The **merger** puts the shards' ended conversations back into single-threaded order (by the
 //!   packet at which they ended, then by [`Ending`]), renumbers them in creation order, runs
 //!   connStat (which needs the global order of creations, packets and ends), then queues the
@@ -48,9 +47,9 @@
 //!
 //! Shards hash the address pair, not the ports, so that an IP fragment (which has no ports)
 //! meets its first fragment. Two things differ from one table, by design: a full table evicts
-//! the oldest flow of its own shard (each shard holds `max_flows` divided by the number of
-//! shards; likewise each shard's observer holds its part of `MAX_PAIRS` address pairs), and
-//! the peak table size in the report is the sum of the shards' peaks.
+//! the oldest flow of its own shard (each shard holds `max_flows / N`; likewise each shard's
+//! observer holds `MAX_PAIRS / N` address pairs), and the peak table size in the report is the
+//! sum of the shards' peaks.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -82,8 +81,6 @@ const KEEP_FOR_WORKERS: usize = 2;
 /// Batches per floating shard that the worker threads are behind by when the reading thread
 /// runs one of them (see [`Dispatcher::help`]).
 const RUN_BEHIND: u64 = 8;
-/// Floating shards per worker thread (see [`Floats`]).
-const FLOATING_PER_WORKER: usize = 2;
 /// Conversations per formatting chunk.
 const CHUNK: usize = 256;
 
@@ -164,10 +161,34 @@ impl Batch {
         self.bytes.clear();
     }
 
-    fn frame_bytes(&self, f: &Frame) -> &[u8] {
+    /// Where the frames lie: the bytes of each of `maps` (looked up once per batch rather than
+    /// through each mapping's shared pointer per frame), then `bytes`.
+    fn sources(&self) -> FrameSources<'_> {
+        let mut maps: [&[u8]; 4] = [&[]; 4];
+        for (m, from) in maps.iter_mut().zip(&self.maps) {
+            *m = from;
+        }
+        FrameSources { maps, batch: self }
+    }
+}
+
+/// A batch's frames, found by [`Batch::sources`].
+struct FrameSources<'b> {
+    /// The first few of the batch's mappings (a batch rarely spans more than two files).
+    maps: [&'b [u8]; 4],
+    batch: &'b Batch,
+}
+
+impl<'b> FrameSources<'b> {
+    #[inline]
+    fn bytes(&self, f: &Frame) -> &'b [u8] {
+        let b = self.batch;
         let from: &[u8] = match self.maps.get(f.map as usize) {
             Some(m) => m,
-            None => &self.bytes,
+            None => match b.maps.get(f.map as usize) {
+                Some(m) => m,
+                None => &b.bytes,
+            },
         };
         from.get(f.start..f.start + f.len as usize).unwrap_or(&[])
     }
@@ -419,10 +440,11 @@ struct FloatingState {
 }
 
 /// The shards that whichever thread is free runs: the worker threads, and the reader when they
-/// fall behind (and for the last batches, once the input is read). With one shard per worker
-/// thread, a shard busy with a burst of packets (a long transfer between two hosts is all one
-/// shard's) kept its thread busy long after the reader had read everything, while the reader
-/// could only wait; there are two per worker thread so that two threads can each run one.
+/// fall behind (and for the last batches, once the input is read). When each of them was
+/// pinned to its own thread, that thread was still busy with its backlog well after the reader
+/// had read everything, and the reader could only wait. (Two shards per worker thread, so that
+/// two threads could each run one at the end, measured 1.67× with two threads where one gave
+/// 1.72×: every shard also follows every packet's timestamp.)
 struct Floats {
     shards: Vec<Floating>,
     /// Emptied batches go back to the reader.
@@ -746,10 +768,11 @@ impl Worker {
     }
 
     fn batch(&mut self, batch: &mut Batch) -> ShardResult {
+        let frames = batch.sources();
         let mut mine = batch.mine.iter().peekable();
         let mut ahead = batch.mine.iter();
         for f in ahead.by_ref().take(FRAMES_AHEAD) {
-            prefetch_frame(batch.frame_bytes(f));
+            prefetch_frame(frames.bytes(f));
         }
         for (j, &ts) in batch.ts.iter().enumerate() {
             let seq = batch.first_seq + j as u64;
@@ -758,9 +781,9 @@ impl Worker {
                 continue;
             };
             if let Some(next) = ahead.next() {
-                prefetch_frame(batch.frame_bytes(next));
+                prefetch_frame(frames.bytes(next));
             }
-            self.own_packet(seq, ts, f.linktype, batch.frame_bytes(f), f.orig_len, f.conflict);
+            self.own_packet(seq, ts, f.linktype, frames.bytes(f), f.orig_len, f.conflict);
         }
         self.result()
     }
@@ -1101,7 +1124,7 @@ pub(crate) fn with_shards<R>(
 ) -> (R, ShardTotals) {
     let closed = AtomicBool::new(false);
     let threads = threads.max(2);
-    let floating = FLOATING_PER_WORKER * (threads - 1);
+    let floating = threads - 1;
     let shards = 1 + floating;
     let shard_cfg = MeterConfig { max_flows: (cfg.max_flows / shards).max(2), ..cfg.clone() };
     let mut formatters: Vec<Box<dyn RowFormatter>> = (0..threads).map_while(|_| sink.formatter()).collect();
