@@ -33,17 +33,19 @@
 //!   output that cannot be formatted in pieces (Parquet) or a plain [`FlowSink`], the merger
 //!   gives the conversations to the sink itself.
 //!
-//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs about 1.7× as
+//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs 1.66–1.72× as
 //! fast as one thread (`benches/flows/threads.py`; README, "Speed and memory"); the cores are
-//! idle 2–4% of the run. It spends about 14% more CPU than one thread: connStat's packet events
-//! (written by the shards, merged in input order by the merger) about half of it; the reader's
-//! cache misses on record headers (where the next record starts depends on this one's length,
-//! hence the buffer's prefetching); moving ended conversations out of the tables. Lines that
-//! were last written on another core (batches, frames, conversation boxes) are prefetched a few
-//! items ahead. Frames of memory-mapped captures are not copied (they travel as places in the
-//! mapping), ended conversations are moved out of the table into recycled boxes rather than
-//! cloned, and their order keys are worked out in the shards so that the merger sorts without
-//! touching the boxes.
+//! idle 2–4% of the run. It spends about 15% more CPU than one thread, as much with both threads
+//! pinned to one core, so the split's own work rather than contention: connStat's per-packet
+//! events (written by the shards, merged in input order by the merger); ended records moving
+//! to the thread that formats them (handing over the table's boxed records instead of copying
+//! them saved nothing: the formatter then missed on them); every shard following every packet's
+//! timestamp; the reader's cache misses on record headers (where the next record starts depends
+//! on this one's length, hence the buffer's prefetching). Lines that were last written on
+//! another core (batches, frames, conversation boxes) are prefetched a few items ahead. Frames
+//! of memory-mapped captures are not copied (they travel as places in the mapping), ended
+//! conversations are moved out of the table into recycled boxes rather than cloned, and their
+//! order keys are worked out in the shards so that the merger sorts without touching the boxes.
 //!
 //! Shards hash the address pair, not the ports, so that an IP fragment (which has no ports)
 //! meets its first fragment. Two things differ from one table, by design: a full table evicts
@@ -70,13 +72,14 @@ use crate::rows::{RowFormatter, RowSink};
 /// Packets per batch: large enough that channel traffic is negligible, small enough that the
 /// shards and the merger work concurrently.
 const BATCH: usize = 4096;
-/// Batches in flight per shard (bounds memory, about 5 MB per worker; a slow merger slows the
-/// reader down). Deep enough that a shard with a burst of packets (one large transfer) can fall
-/// behind the others for a while without the reader waiting for it (in alternating runs, 8 gave
-/// 1.52–1.57× with two threads where 32 gave 1.58–1.69×).
+/// Batches in flight per floating shard (bounds memory, about 5 MB per shard; a slow merger
+/// slows the reader down). Deep enough that a shard with a burst of packets (one large transfer)
+/// can fall behind the others for a while without the reader waiting for it (in alternating
+/// runs with shards pinned to threads, 8 gave 1.52–1.57× with two threads where 32 gave
+/// 1.58–1.69×; with floating shards, 128 left the cores idle longer, at the end, than 32).
 const IN_FLIGHT: usize = 32;
 /// Chunks left waiting for the worker threads before the reading thread (which also runs
-/// shard 0) takes one, when the workers are a little behind (see [`Dispatcher::help_format`]).
+/// shard 0) takes one, when the workers are a little behind (see [`Dispatcher::help`]).
 const KEEP_FOR_WORKERS: usize = 2;
 /// Batches per floating shard that the worker threads are behind by when the reading thread
 /// runs one of them (see [`Dispatcher::help`]).
@@ -902,7 +905,7 @@ struct Output<'s> {
     /// Nudges for the worker threads and the reader.
     workers: Vec<Sender<()>>,
     formats: FormatQueue,
-    /// Formatting in chunks (every worker has a formatter).
+    /// Formatting in chunks (every thread has a formatter).
     parallel: bool,
     #[allow(clippy::vec_box)]
     chunk: Vec<Box<Conv>>,
@@ -1113,8 +1116,8 @@ pub(crate) struct ShardTotals {
     pub rows: u64,
 }
 
-/// Runs `read` (which feeds the dispatcher) with `shards` worker threads and a merging thread
-/// that feeds `sink`; returns what `read` returned and the totals.
+/// Runs `read` (which feeds the dispatcher) on this thread with `threads - 1` worker threads and
+/// a merging thread that feeds `sink`; returns what `read` returned and the totals.
 pub(crate) fn with_shards<R>(
     cfg: &MeterConfig,
     threads: usize,
