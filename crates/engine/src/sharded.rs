@@ -1328,4 +1328,30 @@ mod tests {
         // The shard's results ended (its sender was dropped) without any.
         assert!(matches!(results[1].try_recv(), Err(TryRecvError::Disconnected)));
     }
+
+    /// A reading thread that panics (a bug) must not leave the workers and the merger waiting for
+    /// the end of input: the run ends and the panic reaches the caller.
+    #[test]
+    fn a_panicking_reader_reaches_the_caller() {
+        struct Count;
+        impl FlowSink for Count {
+            fn flow(&mut self, _: &FlowRecord, _: Option<&FlowRecord>) {}
+        }
+        impl RowSink for Count {}
+        let (done_tx, done_rx) = channel();
+        std::thread::spawn(move || {
+            let run = std::panic::AssertUnwindSafe(|| {
+                with_shards(&MeterConfig::default(), 3, None, &mut Count, |d, _| {
+                    let frame = [0u8; 60];
+                    for i in 0..(3 * BATCH) as u64 {
+                        d.push(i * 1000, 1, &frame, 60, (i % 3) as usize, false, None);
+                    }
+                    panic!("a bug in the reader");
+                })
+            });
+            let _ = done_tx.send(std::panic::catch_unwind(run).is_err());
+        });
+        let panicked = done_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the run hung");
+        assert!(panicked);
+    }
 }
