@@ -216,23 +216,43 @@ impl Job {
 /// loaded unevenly (a long transfer between two hosts is all one shard's), and a chunk handed to
 /// the busy shard waited behind its batches while the other worker idled.
 #[derive(Clone, Default)]
-struct FormatQueue(Arc<Mutex<VecDeque<Chunk>>>);
+struct FormatQueue(Arc<Mutex<Waiting>>);
+
+#[derive(Default)]
+struct Waiting {
+    chunks: VecDeque<Chunk>,
+    /// Formatting panicked (a bug): chunks are no longer taken, and the merger is told that
+    /// they came out empty instead of waiting for them (the join reports the panic).
+    failed: bool,
+}
 
 impl FormatQueue {
-    fn push(&self, c: Chunk) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push_back(c);
+    /// Queues `c`; gives it back if formatting has failed.
+    fn push(&self, c: Chunk) -> Result<(), Chunk> {
+        let mut w = lock(&self.0);
+        if w.failed {
+            return Err(c);
+        }
+        w.chunks.push_back(c);
+        Ok(())
     }
     fn pop(&self) -> Option<Chunk> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+        lock(&self.0).chunks.pop_front()
     }
     /// The next chunk if more than `keep` are waiting.
     fn pop_beyond(&self, keep: usize) -> Option<Chunk> {
-        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if q.len() > keep {
-            q.pop_front()
+        let mut w = lock(&self.0);
+        if w.chunks.len() > keep {
+            w.chunks.pop_front()
         } else {
             None
         }
+    }
+    /// After a panic while formatting: the chunks still waiting, none to come.
+    fn fail(&self) -> VecDeque<Chunk> {
+        let mut w = lock(&self.0);
+        w.failed = true;
+        std::mem::take(&mut w.chunks)
     }
 }
 
@@ -532,6 +552,9 @@ struct Formatting {
 
 impl Formatting {
     fn format(&mut self, chunk: Chunk) {
+        // Should formatting panic (a bug), the merger still gets the chunk, empty, rather than
+        // waiting for it forever: the run ends and the join reports the panic.
+        let mut pending = PendingChunk { no: Some(chunk.no), to: &self.formatted, queue: &self.queue };
         let mut out = self.buffers.take(chunk.convs.len() * 2048);
         if let Some(f) = self.formatter.as_mut() {
             for (i, c) in chunk.convs.iter().enumerate() {
@@ -541,14 +564,43 @@ impl Formatting {
                 f.conversation(&c.a, c.b(), &c.how, c.views, &mut out);
             }
         }
-        let no = chunk.no;
         self.pools.give_back(chunk.convs);
-        let _ = self.formatted.send((no, out));
+        pending.send(out);
     }
 
     /// Formats the next waiting chunk; false when none is waiting.
     fn next(&mut self) -> bool {
         self.queue.pop().map(|c| self.format(c)).is_some()
+    }
+}
+
+/// A chunk being formatted, owed to the merger.
+struct PendingChunk<'a> {
+    /// None once sent.
+    no: Option<u64>,
+    to: &'a Sender<(u64, Vec<u8>)>,
+    queue: &'a FormatQueue,
+}
+
+impl PendingChunk<'_> {
+    fn send(&mut self, rows: Vec<u8>) {
+        if let Some(no) = self.no.take() {
+            let _ = self.to.send((no, rows));
+        }
+    }
+}
+
+impl Drop for PendingChunk<'_> {
+    /// Unsent: formatting panicked. Every formatter would panic alike, and a chunk left in the
+    /// queue with nobody to format it would leave the merger waiting: this chunk and those
+    /// waiting go out empty, and no more are queued.
+    fn drop(&mut self) {
+        if self.no.is_some() {
+            self.send(Vec::new());
+            for c in self.queue.fail() {
+                let _ = self.to.send((c.no, Vec::new()));
+            }
+        }
     }
 }
 
@@ -959,7 +1011,10 @@ impl Output<'_> {
         let convs = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
         let no = self.next_chunk;
         self.next_chunk += 1;
-        self.formats.push(Chunk { no, convs });
+        if self.formats.push(Chunk { no, convs }).is_err() {
+            self.waiting.insert(no, Vec::new());
+            return;
+        }
         for w in &self.workers {
             // A worker that went away has failed; the join reports it.
             let _ = w.send(());
@@ -969,6 +1024,14 @@ impl Output<'_> {
     /// Writes the formatted chunks that are due; with `all`, waits for every chunk sent.
     fn write_ready(&mut self, all: bool) {
         loop {
+            // Chunks can be waiting before anything is received (see `send_chunk`).
+            while let Some(mut bytes) = self.waiting.remove(&self.next_write) {
+                self.next_write += 1;
+                if !self.closed.load(Ordering::Relaxed) && !self.sink.write_rows(&bytes) {
+                    self.closed.store(true, Ordering::Relaxed);
+                }
+                self.buffers.give_back(&mut bytes);
+            }
             let got = if all && self.next_write < self.next_chunk {
                 match self.formatted.recv() {
                     Ok(g) => g,
@@ -981,13 +1044,6 @@ impl Output<'_> {
                 }
             };
             self.waiting.insert(got.0, got.1);
-            while let Some(mut bytes) = self.waiting.remove(&self.next_write) {
-                self.next_write += 1;
-                if !self.closed.load(Ordering::Relaxed) && !self.sink.write_rows(&bytes) {
-                    self.closed.store(true, Ordering::Relaxed);
-                }
-                self.buffers.give_back(&mut bytes);
-            }
         }
     }
 }
@@ -1347,6 +1403,72 @@ mod tests {
                         d.push(i * 1000, 1, &frame, 60, (i % 3) as usize, false, None);
                     }
                     panic!("a bug in the reader");
+                })
+            });
+            let _ = done_tx.send(std::panic::catch_unwind(run).is_err());
+        });
+        let panicked = done_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the run hung");
+        assert!(panicked);
+    }
+
+    /// An Ethernet/IPv4/UDP frame from 10.0.0.1:`sport` to 10.0.0.2:53.
+    fn udp_frame(sport: u16) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 20 + 8];
+        f[..12].copy_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1]);
+        f[12..14].copy_from_slice(&[0x08, 0x00]);
+        let ip = &mut f[14..34];
+        ip.copy_from_slice(&[0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+        let sum: u32 = ip.chunks(2).map(|w| u16::from_be_bytes([w[0], w[1]]) as u32).sum();
+        let folded = (sum & 0xffff) + (sum >> 16);
+        ip[10..12].copy_from_slice(&(!(folded as u16)).to_be_bytes());
+        f[34..36].copy_from_slice(&sport.to_be_bytes());
+        f[36..38].copy_from_slice(&53u16.to_be_bytes());
+        f[38..40].copy_from_slice(&8u16.to_be_bytes());
+        f
+    }
+
+    /// Formatting that panics (a bug) on one thread must not leave the merger waiting for the
+    /// chunk it was formatting while the others wait for the merger: the run ends and the panic
+    /// reaches the caller.
+    #[test]
+    fn a_panicking_formatter_ends_the_run() {
+        static ONCE: AtomicBool = AtomicBool::new(false);
+        struct Bomb;
+        impl RowFormatter for Bomb {
+            fn conversation(
+                &mut self,
+                _: &FlowRecord,
+                _: Option<&FlowRecord>,
+                _: &Ending,
+                _: [PairView; 2],
+                _: &mut Vec<u8>,
+            ) {
+                if !ONCE.swap(true, Ordering::Relaxed) {
+                    panic!("a bug in formatting");
+                }
+            }
+        }
+        struct Rows(u64);
+        impl FlowSink for Rows {
+            fn flow(&mut self, _: &FlowRecord, _: Option<&FlowRecord>) {}
+        }
+        impl RowSink for Rows {
+            fn formatter(&mut self) -> Option<Box<dyn RowFormatter>> {
+                Some(Box::new(Bomb))
+            }
+            fn write_rows(&mut self, bytes: &[u8]) -> bool {
+                self.0 += bytes.len() as u64;
+                true
+            }
+        }
+        let (done_tx, done_rx) = channel();
+        std::thread::spawn(move || {
+            let run = std::panic::AssertUnwindSafe(|| {
+                with_shards(&MeterConfig::default(), 2, None, &mut Rows(0), |d, _| {
+                    for port in 0..3000u16 {
+                        let f = udp_frame(1024 + port);
+                        d.push(port as u64 * 1000, 1, &f, f.len() as u32, (port % 2) as usize, false, None);
+                    }
                 })
             });
             let _ = done_tx.send(std::panic::catch_unwind(run).is_err());
