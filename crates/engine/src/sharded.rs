@@ -591,9 +591,9 @@ impl PendingChunk<'_> {
 }
 
 impl Drop for PendingChunk<'_> {
-    /// Unsent: formatting panicked. Every formatter would panic alike, and a chunk left in the
-    /// queue with nobody to format it would leave the merger waiting: this chunk and those
-    /// waiting go out empty, and no more are queued.
+    /// Unsent: formatting panicked (a bug; the join reports it). The merger would wait for
+    /// this chunk forever, and for the waiting ones too if every formatting thread met the same
+    /// bug: they all go out empty, and no more are queued.
     fn drop(&mut self) {
         if self.no.is_some() {
             self.send(Vec::new());
