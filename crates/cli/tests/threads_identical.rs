@@ -96,6 +96,27 @@ fn threads_write_the_single_threaded_table_of_several_inputs() {
     }
 }
 
+/// A folder of captures from different times in one run: each file that starts before the
+/// previous one ended takes the input back in time, and the clock stands still until it catches
+/// up, so that many flows share a clock at their last packet. A direction moved to a new TCP
+/// state by its peer's packet went into its new list ahead of more recent flows with that same
+/// clock, and ended later in one table than in the shards (the rows came in another order).
+#[test]
+fn threads_write_the_single_threaded_table_of_a_folder_going_back_in_time() {
+    let Some(shared) = shared("threads_write_the_single_threaded_table_of_a_folder_going_back_in_time") else {
+        return;
+    };
+    let dir = scratch("threads-folder");
+    let (one, many) = (dir.join("one.txt"), dir.join("many.txt"));
+    let folder = shared.join("data").join("zeek-traces");
+    let a = tables(&[&folder], "1", &one).expect("one thread");
+    assert!(a.len() > 100_000, "a table of {} bytes", a.len());
+    for threads in ["2", "3"] {
+        let b = tables(&[&folder], threads, &many).expect("several threads");
+        assert!(a == b, "--threads {threads} wrote another table for {}", folder.display());
+    }
+}
+
 /// A pcap file holding `pcap`'s records twice, the second copy an hour later.
 fn doubled(pcap: &[u8]) -> Vec<u8> {
     let mut out = pcap.to_vec();

@@ -3,7 +3,11 @@
 //! Records live in a slab (`Vec<FlowRecord>` plus a free list) indexed by a hash map from
 //! [`FlowKey`] to slot. Expiry uses one LRU list per timeout class (idle, and the five TCP states):
 //! within a class every record has the same timeout, so the list's tail is always the next to
-//! expire and checking for timeouts costs a few comparisons per packet instead of a scan.
+//! expire and checking for timeouts costs a few comparisons per packet instead of a scan. (A
+//! record moved to a class by its peer's packet, whose last packet falls inside the list, waits
+//! in the class's sorted set beside it: the next to expire is the older of the two heads.)
+
+use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
 use netanom_wire::{flowstat, PacketInfo, L3};
@@ -11,6 +15,9 @@ use netanom_wire::{flowstat, PacketInfo, L3};
 use crate::key::{FlowKey, FragKey};
 use crate::record::{pair_mut, FlowRecord, NIL};
 use crate::tcp_state::{ConnState, ACK, SYN};
+
+/// `prev` and `next` of a record in its class's sorted set rather than in the list.
+const ASIDE: u32 = NIL - 1;
 
 const NS: u64 = 1_000_000_000;
 const CLASSES: usize = 6;
@@ -135,6 +142,9 @@ pub struct FlowMeter {
     free: Vec<u32>,
     heads: [u32; CLASSES],
     tails: [u32; CLASSES],
+    /// Per class, records relinked by [`FlowMeter::link_sorted`] whose place is inside the
+    /// list, by `link_seq`: a class's oldest record is its list's tail or the first of these.
+    aside: [BTreeMap<u64, u32>; CLASSES],
     live: usize,
     /// No flow can expire before this time (a lower bound on the earliest deadline), so most
     /// packets skip the scan of the expiry lists.
@@ -197,6 +207,7 @@ impl FlowMeter {
             free: Vec::new(),
             heads: [NIL; CLASSES],
             tails: [NIL; CLASSES],
+            aside: Default::default(),
             live: 0,
             next_deadline: u64::MAX,
             next_ind: 0,
@@ -381,6 +392,7 @@ impl FlowMeter {
         self.free.clear();
         self.heads = [NIL; CLASSES];
         self.tails = [NIL; CLASSES];
+        self.aside = Default::default();
         self.live = 0;
         self.next_deadline = u64::MAX;
     }
@@ -420,10 +432,7 @@ impl FlowMeter {
             // is oldest goes first (each class list is in order of recency).
             let mut best: Option<(u64, u32)> = None;
             for c in 0..CLASSES {
-                let t = self.tails[c];
-                if t == NIL {
-                    continue;
-                }
+                let Some(t) = self.oldest_in(c) else { continue };
                 let r = &self.recs[t as usize];
                 let deadline = r.clock_ns.saturating_add(self.timeouts[c]);
                 if deadline < now_ns && best.is_none_or(|(s, _)| r.link_seq < s) {
@@ -434,8 +443,7 @@ impl FlowMeter {
             self.time_out(slot, sink);
         }
         self.next_deadline = (0..CLASSES)
-            .filter(|&c| self.tails[c] != NIL)
-            .map(|c| self.recs[self.tails[c] as usize].clock_ns.saturating_add(self.timeouts[c]))
+            .filter_map(|c| Some(self.recs[self.oldest_in(c)? as usize].clock_ns.saturating_add(self.timeouts[c])))
             .min()
             .unwrap_or(u64::MAX);
     }
@@ -513,8 +521,7 @@ impl FlowMeter {
     fn evict_oldest(&mut self, sink: &mut dyn FlowSink) {
         let mut oldest: Option<(u64, u32)> = None;
         for c in 0..CLASSES {
-            let t = self.tails[c];
-            if t != NIL {
+            if let Some(t) = self.oldest_in(c) {
                 let last = self.recs[t as usize].clock_ns;
                 if oldest.is_none_or(|(l, _)| last < l) {
                     oldest = Some((last, t));
@@ -591,21 +598,22 @@ impl FlowMeter {
         self.frags.retain(|_, (s, ind)| (*s as usize) < recs.len() && recs[*s as usize].flow_ind == *ind);
     }
 
-    /// Most records passed over to keep a class list ordered; beyond it (a pathological capture)
-    /// the record goes where the walk stopped and may expire a little late.
-    const MAX_SORT_WALK: usize = 256;
-
     /// Puts the record that just received a packet at the head of its class's list: the lists
     /// are in order of recency, as Tranalyzer2's LRU list is, which is also the order of the
     /// clock at their last packets.
     fn link_head(&mut self, slot: u32, class: usize) {
+        self.recs[slot as usize].link_seq = self.seq;
+        self.link_first(slot, class);
+    }
+
+    /// Links at the head of `class`'s list, keeping `link_seq`.
+    fn link_first(&mut self, slot: u32, class: usize) {
         let head = self.heads[class];
         let deadline = self.recs[slot as usize].clock_ns.saturating_add(self.timeouts[class]);
         self.next_deadline = self.next_deadline.min(deadline);
         {
             let r = &mut self.recs[slot as usize];
             r.list = class as u8;
-            r.link_seq = self.seq;
             r.prev = NIL;
             r.next = head;
         }
@@ -618,37 +626,52 @@ impl FlowMeter {
     }
 
     /// Puts a record that did not receive the packet (a direction moved to a new TCP state by
-    /// its peer's packet) into the list of `class` at the place of its last packet time, so that
-    /// lists stay ordered by last packet and expiry follows deadlines exactly: that is what
-    /// makes the expiry order a function of each flow alone, which sharded tables rely on.
+    /// its peer's packet) into `class` at the place of its last packet, so that each class stays
+    /// ordered by last packet and expiry follows deadlines exactly: that is what makes the
+    /// expiry order a function of each flow alone, which sharded tables rely on.
+    ///
+    /// The place is that of its last packet's sequence number: at either end of the list, or
+    /// else in the class's sorted set beside it. (Walking the list to it by the clock at the
+    /// last packets, as before, put a record ahead of more recent ones with the same clock
+    /// while a capture went back in time: the clock stands still then, until a second file
+    /// that starts earlier than the first ended catches up. A walk by sequence number can be
+    /// as long as the list, and a bounded one misplaced records, differently in a shard.)
     fn link_sorted(&mut self, slot: u32, class: usize) {
-        let last = self.recs[slot as usize].clock_ns;
-        let mut next = self.heads[class];
-        let mut prev = NIL;
-        for _ in 0..Self::MAX_SORT_WALK {
-            if next == NIL || self.recs[next as usize].clock_ns <= last {
-                break;
-            }
-            prev = next;
-            next = self.recs[next as usize].next;
+        let (last, seq) = {
+            let r = &self.recs[slot as usize];
+            (r.clock_ns, r.link_seq)
+        };
+        let (head, tail) = (self.heads[class], self.tails[class]);
+        if head == NIL || self.recs[head as usize].link_seq < seq {
+            self.link_first(slot, class);
+            return;
         }
         let deadline = last.saturating_add(self.timeouts[class]);
         self.next_deadline = self.next_deadline.min(deadline);
-        {
-            let r = &mut self.recs[slot as usize];
-            r.list = class as u8;
-            // link_seq stays the sequence number of its own last packet: its place in the LRU order.
+        let at_tail = self.recs[tail as usize].link_seq > seq;
+        let r = &mut self.recs[slot as usize];
+        r.list = class as u8;
+        if at_tail {
+            r.prev = tail;
+            r.next = NIL;
+            self.recs[tail as usize].next = slot;
+            self.tails[class] = slot;
+        } else {
+            r.prev = ASIDE;
+            r.next = ASIDE;
+            self.aside[class].insert(seq, slot);
+        }
+    }
 
-            r.prev = prev;
-            r.next = next;
-        }
-        match prev {
-            NIL => self.heads[class] = slot,
-            p => self.recs[p as usize].next = slot,
-        }
-        match next {
-            NIL => self.tails[class] = slot,
-            n => self.recs[n as usize].prev = slot,
+    /// The record of `class` whose last packet is oldest.
+    fn oldest_in(&self, class: usize) -> Option<u32> {
+        let tail = (self.tails[class] != NIL).then_some(self.tails[class]);
+        let aside = self.aside[class].first_key_value().map(|(_, &s)| s);
+        match (tail, aside) {
+            (Some(t), Some(a)) => {
+                Some(if self.recs[a as usize].link_seq < self.recs[t as usize].link_seq { a } else { t })
+            }
+            (t, a) => t.or(a),
         }
     }
 
@@ -657,6 +680,14 @@ impl FlowMeter {
             let r = &self.recs[slot as usize];
             (r.prev, r.next, r.list as usize)
         };
+        if prev == ASIDE {
+            let seq = self.recs[slot as usize].link_seq;
+            self.aside[class].remove(&seq);
+            let r = &mut self.recs[slot as usize];
+            r.prev = NIL;
+            r.next = NIL;
+            return;
+        }
         if prev != NIL {
             self.recs[prev as usize].next = next;
         } else if self.heads[class] == slot {
