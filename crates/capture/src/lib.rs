@@ -66,7 +66,7 @@ mod ts;
 
 pub use detect::Compression;
 pub use error::CaptureError;
-pub use reader::{CaptureReader, FileFormat, MappedInput};
+pub use reader::{CaptureReader, FileFormat, MappedInput, RELEASE_STEP};
 pub use stats::{DamageCounts, ReaderStats};
 
 /// Largest record or block the reader will buffer; anything claiming more is damage.

@@ -53,6 +53,9 @@ enum Format {
     Stub,
 }
 
+/// Bytes of a mapped capture worth releasing at a time (see [`MappedInput::release_pages`]).
+pub const RELEASE_STEP: usize = 32 << 20;
+
 /// A memory-mapped capture file, shared (see [`CaptureReader::mapped_input`]).
 #[derive(Clone)]
 pub struct MappedInput(Arc<memmap2::Mmap>);
@@ -69,6 +72,24 @@ impl MappedInput {
     /// Whether both are the same mapping.
     pub fn same(&self, other: &MappedInput) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Drops this process's page-table entries for `range` (widened to whole pages); the bytes
+    /// stay in the page cache and are mapped again if read. Released in steps of about
+    /// [`RELEASE_STEP`] behind the reader, a capture never makes the whole of its size resident,
+    /// and the unmapping (about 25 ms per GiB) is spread over the run instead of all done at the
+    /// end, on one thread.
+    pub fn release_pages(&self, range: std::ops::Range<usize>) {
+        let len = range.end.min(self.0.len()).saturating_sub(range.start);
+        if len == 0 {
+            return;
+        }
+        // SAFETY: the mapping is shared and read-only (`memmap2::Mmap::map`), so MADV_DONTNEED
+        // only unmaps: a later read of these bytes, by any thread, faults the same file data
+        // back in rather than seeing zeroes (which is what makes the advice unsafe in general:
+        // on private or anonymous mappings it discards the contents).
+        #[cfg(unix)]
+        let _ = unsafe { self.0.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, range.start, len) };
     }
 }
 

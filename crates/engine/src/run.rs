@@ -3,7 +3,7 @@
 use std::io::Cursor;
 use std::time::Instant;
 
-use netanom_capture::{CaptureError, CaptureReader, ReadEvent};
+use netanom_capture::{CaptureError, CaptureReader, ReadEvent, RELEASE_STEP};
 use std::sync::atomic::Ordering;
 
 use netanom_flow::features::conn_stat::ConnStage;
@@ -107,7 +107,8 @@ pub fn run_flows_rows(
             let mut frame = |st: &mut PacketFeed, ts: u64, lt: u32, data: &[u8], orig: u32| {
                 st.packet(ts, lt, data, orig, &mut feed)
             };
-            report.files.push(read_one(e, job.mmap, (i, inputs.len()), &mut frame, &mut state, progress));
+            let files = (i, inputs.len());
+            report.files.push(read_one(e, job.mmap, files, &mut frame, &mut state, progress, true));
         }
         meter.finish(&mut stage);
         drop(stage);
@@ -124,7 +125,9 @@ pub fn run_flows_rows(
                     st.route(ts, lt, data, orig, d);
                     closed.load(Ordering::Relaxed)
                 };
-                files.push(read_one(e, job.mmap, (i, inputs.len()), &mut frame, &mut state, progress));
+                // The shards' batches still read frames behind the reader: the dispatcher
+                // releases the pages behind them.
+                files.push(read_one(e, job.mmap, (i, inputs.len()), &mut frame, &mut state, progress, false));
             }
             files
         });
@@ -194,7 +197,9 @@ fn open(e: &Expanded, mmap: bool) -> Result<(CaptureReader, u64), CaptureError> 
 /// true to stop early (the output went away).
 type OnFrame<'a> = dyn FnMut(&mut PacketFeed, u64, u32, &[u8], u32) -> bool + 'a;
 
-/// Reads one input, handing every frame to `on_frame`.
+/// Reads one input, handing every frame to `on_frame`. With `release_behind` (`on_frame` keeps
+/// no frame), a mapped file's pages are released behind the reader as it goes (see
+/// [`netanom_capture::MappedInput::release_pages`]): the capture never makes all its size resident.
 fn read_one(
     e: &Expanded,
     mmap: bool,
@@ -202,6 +207,7 @@ fn read_one(
     on_frame: &mut OnFrame,
     st: &mut PacketFeed,
     progress: &mut dyn FnMut(&Progress),
+    release_behind: bool,
 ) -> FileReport {
     let mut fr = FileReport { name: e.input.name(), ..FileReport::default() };
     let (mut reader, size) = match open(e, mmap) {
@@ -217,6 +223,7 @@ fn read_one(
     let mut prog = Progress { file: file_index, files, file_bytes: 0, file_size: size, packets: st.packets };
     progress(&prog);
     let mut next_check = st.packets + CHECK_EVERY;
+    let mut released = 0;
     let mut stopped = false;
     loop {
         let ev = match reader.next_event() {
@@ -238,6 +245,14 @@ fn read_one(
                     prog.packets = st.packets;
                     prog.file_bytes = reader.stats().input_bytes;
                     progress(&prog);
+                    // For a mapped file, the bytes read so far are the offset of the next frame.
+                    if let (true, Some(map)) = (release_behind, &st.source) {
+                        let at = prog.file_bytes as usize;
+                        if at >= released + RELEASE_STEP {
+                            map.release_pages(released..at);
+                            released = at;
+                        }
+                    }
                 }
                 if stopped {
                     break;

@@ -160,6 +160,11 @@ fn packets_of_a_mapped_file_are_places_in_its_mapping() {
     // Bytes from elsewhere are not in the map.
     assert_eq!(map.offset_of(&f[24..124]), None);
     assert!(map.same(&r.mapped_input().unwrap()));
+    // Released pages are mapped again when read; ranges past the end or empty are ignored.
+    map.release_pages(100..map.len() / 2);
+    map.release_pages(map.len() - 10..map.len() + 4096);
+    map.release_pages(500..400);
+    assert_eq!(&map[..], &f[..]);
     assert!(CaptureReader::open_with(&path, false).unwrap().mapped_input().is_none());
     assert!(CaptureReader::open(&small).unwrap().mapped_input().is_none());
     std::fs::remove_dir_all(&dir).unwrap();
