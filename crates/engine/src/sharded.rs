@@ -54,7 +54,7 @@
 //! sum of the shards' peaks.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
@@ -86,6 +86,13 @@ const KEEP_FOR_WORKERS: usize = 2;
 const RUN_BEHIND: u64 = 8;
 /// Conversations per formatting chunk.
 const CHUNK: usize = 256;
+/// Conversations per part of a shard's end-of-input flush, and parts of a shard made ahead of
+/// the merger: a table of a million flows copied out whole (1.7 KB a conversation) doubled the
+/// memory of a run.
+const FLUSH_PART: usize = 4096;
+const FLUSH_PARTS_AHEAD: usize = 2;
+/// Chunks sent and not yet written that the merger lets pile up while it merges the flushes.
+const FLUSH_CHUNKS_AHEAD: u64 = 64;
 
 const SNAPPED: u64 = flowstat::SNAP_L2 | flowstat::SNAP_L3_LEN | flowstat::SNAP_L3_HDR | flowstat::SNAP_L4_HDR;
 
@@ -383,8 +390,38 @@ struct ShardResult {
     ended: Vec<Ended>,
     /// In order of sequence number.
     events: Vec<(u64, ConnEvent)>,
+    /// A part of the end-of-input flush: its conversations are in flush order, after those of
+    /// the shard's earlier parts.
+    flush: bool,
     /// Only in the last result: the table's counters and the frames flagged as snapped.
     counters: Option<(MeterCounters, u64)>,
+}
+
+/// Per shard, the parts of its end-of-input flush sent and not yet taken by the merger.
+#[derive(Clone)]
+struct FlushParts(Arc<Vec<AtomicUsize>>);
+
+impl FlushParts {
+    fn new(shards: usize) -> FlushParts {
+        FlushParts(Arc::new((0..shards).map(|_| AtomicUsize::new(0)).collect()))
+    }
+
+    /// Whether `shard` may make its next part.
+    fn room(&self, shard: usize) -> bool {
+        self.0.get(shard).is_none_or(|n| n.load(Ordering::Acquire) < FLUSH_PARTS_AHEAD)
+    }
+
+    fn sent(&self, shard: usize) {
+        if let Some(n) = self.0.get(shard) {
+            n.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    fn taken(&self, shard: usize) {
+        if let Some(n) = self.0.get(shard) {
+            n.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
 }
 
 /// A run of conversations for a worker to format, numbered in output order.
@@ -474,6 +511,7 @@ struct Floats {
     spare: SyncSender<Batch>,
     /// Batches run (or given up).
     done: AtomicU64,
+    flush_parts: FlushParts,
 }
 
 impl Floats {
@@ -490,6 +528,10 @@ impl Floats {
         heads.clear();
         for (i, f) in self.shards.iter().enumerate() {
             if let Some(j) = lock(&f.jobs).front() {
+                // A flush part waits until the merger has taken the shard's earlier ones.
+                if matches!(j, Job::End) && !self.flush_parts.room(i + 1) {
+                    continue;
+                }
                 heads.push((j.first_seq(), i));
             }
         }
@@ -508,7 +550,14 @@ impl Floats {
             let Some(job) = lock(&f.jobs).pop_front() else { continue };
             let (r, batch) = match job {
                 Job::Batch(mut b) => (st.worker.batch(&mut b), Some(b)),
-                Job::End => (st.worker.finish(), None),
+                Job::End => {
+                    let part = st.worker.flush_part();
+                    if part.counters.is_none() {
+                        lock(&f.jobs).push_front(Job::End);
+                    }
+                    self.flush_parts.sent(i + 1);
+                    (part, None)
+                }
             };
             if let Some(tx) = &st.results {
                 let _ = tx.send(r);
@@ -827,8 +876,15 @@ impl Dispatcher {
     pub(crate) fn finish(mut self) -> Option<Box<dyn RowFormatter>> {
         self.flush();
         self.end_floating();
-        let _ = self.local_results.send(self.local.finish());
+        let mut flushed = false;
         loop {
+            if !flushed && self.floats.flush_parts.room(0) {
+                let part = self.local.flush_part();
+                flushed = part.counters.is_some();
+                self.floats.flush_parts.sent(0);
+                let _ = self.local_results.send(part);
+                continue;
+            }
             if self.run_floating() || self.fmt.next() {
                 continue;
             }
@@ -951,19 +1007,22 @@ impl Worker {
             created: std::mem::replace(&mut self.created, Vec::with_capacity(n_created)),
             ended: std::mem::replace(&mut self.sink.ended, Vec::with_capacity(n_ended)),
             events: std::mem::replace(&mut self.sink.events, Vec::with_capacity(n_events)),
+            flush: false,
             counters: None,
         }
     }
 
-    fn finish(&mut self) -> ShardResult {
+    /// The next part of the end-of-input flush; the last one carries the table's counters.
+    fn flush_part(&mut self) -> ShardResult {
         self.sink.seq = u64::MAX;
         self.sink.phase = Phase::Expire;
-        self.meter.finish(&mut self.sink);
+        let done = self.meter.finish_some(FLUSH_PART, &mut self.sink);
         ShardResult {
             created: Vec::new(),
             ended: std::mem::take(&mut self.sink.ended),
             events: Vec::new(),
-            counters: Some((self.meter.counters().clone(), self.snapped)),
+            flush: true,
+            counters: done.then(|| (self.meter.counters().clone(), self.snapped)),
         }
     }
 }
@@ -1072,9 +1131,24 @@ impl Output<'_> {
             self.waiting.insert(no, Vec::new());
             return;
         }
+        self.nudge();
+    }
+
+    fn nudge(&self) {
         for w in &self.workers {
             // A worker that went away has failed; the join reports it.
             let _ = w.send(());
+        }
+    }
+
+    /// Writes formatted chunks, waiting for them until at most `ahead` sent ones are not
+    /// written.
+    fn write_until(&mut self, ahead: u64) {
+        self.write_ready(false);
+        while self.next_chunk.saturating_sub(self.next_write) > ahead {
+            let Ok((no, bytes)) = self.formatted.recv() else { return };
+            self.waiting.insert(no, bytes);
+            self.write_ready(false);
         }
     }
 
@@ -1107,7 +1181,7 @@ impl Output<'_> {
 
 /// Puts the shards' results back in single-threaded order; returns the shards' counters added
 /// up and the frames flagged as snapped.
-fn merge_main(results: Vec<Receiver<ShardResult>>, out: &mut Output) -> (MeterCounters, u64) {
+fn merge_main(results: Vec<Receiver<ShardResult>>, flush_parts: &FlushParts, out: &mut Output) -> (MeterCounters, u64) {
     let mut dense: HashMap<u64, u64> = HashMap::new();
     let mut next_ind = 0u64;
     let mut total = MeterCounters::default();
@@ -1123,13 +1197,15 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, out: &mut Output) -> (MeterCo
     // tcpWS).
     let mut conn = ConnStat::new();
     let mut ws = WsState::default();
-    while done.iter().any(|d| !d) {
+    // Each shard's end-of-input flush, a part at a time, once every shard has begun it.
+    let mut flushing: Vec<Option<VecDeque<Ended>>> = (0..results.len()).map(|_| None).collect();
+    while (0..results.len()).any(|i| !done[i] && flushing[i].is_none()) {
         created.clear();
         ended.clear();
         events.iter_mut().for_each(Vec::clear);
         at.iter_mut().for_each(|a| *a = 0);
         for (i, rx) in results.iter().enumerate() {
-            if done[i] {
+            if done[i] || flushing[i].is_some() {
                 continue;
             }
             // Every shard sends one result per batch, in batch order, then its last one.
@@ -1137,6 +1213,17 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, out: &mut Output) -> (MeterCo
                 done[i] = true;
                 continue;
             };
+            if r.flush {
+                flush_parts.taken(i);
+                out.nudge();
+                flushing[i] = Some(VecDeque::from(r.ended));
+                if let Some((c, s)) = r.counters {
+                    add(&mut total, &c);
+                    snapped += s;
+                    done[i] = true;
+                }
+                continue;
+            }
             created.extend_from_slice(&r.created);
             ended.extend(r.ended.into_iter().map(Some));
             // A packet's events come from its own shard only: the runs merge without a sort (and
@@ -1179,21 +1266,9 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, out: &mut Output) -> (MeterCo
                 prefetch_conv(&next.conv);
             }
             let Some(e) = ended[i].take() else { continue };
-            let mut c = e.conv;
             // Flows that end at a packet end before it is accounted.
             apply(&mut conn, e.seq);
-            let (a, mut b) = c.parts();
-            conn.ended(a);
-            if let Some(b) = b.as_deref_mut() {
-                conn.ended(b);
-            }
-            ws.ended(a, b.as_deref_mut());
-            let ind = dense.remove(&a.flow_ind).unwrap_or(a.flow_ind);
-            a.flow_ind = ind;
-            if let Some(b) = b {
-                b.flow_ind = ind;
-            }
-            out.conversation(c);
+            settle(e.conv, &mut conn, &mut ws, &mut dense, out);
         }
         apply(&mut conn, u64::MAX);
         if out.parallel {
@@ -1202,11 +1277,56 @@ fn merge_main(results: Vec<Receiver<ShardResult>>, out: &mut Output) -> (MeterCo
             out.write_ready(false);
         }
     }
+    // The end-of-input flushes: each shard's parts come in flush order, merged here; a shard's
+    // next part is taken once its last one is used up.
+    loop {
+        for (i, q) in flushing.iter_mut().enumerate() {
+            let Some(q) = q else { continue };
+            while q.is_empty() && !done[i] {
+                if out.parallel {
+                    // Boxes waiting to be formatted would pile up: the merger outruns formatting.
+                    out.write_until(FLUSH_CHUNKS_AHEAD);
+                }
+                let Ok(r) = results[i].recv() else {
+                    done[i] = true;
+                    break;
+                };
+                flush_parts.taken(i);
+                out.nudge();
+                q.extend(r.ended);
+                if let Some((c, s)) = r.counters {
+                    add(&mut total, &c);
+                    snapped += s;
+                    done[i] = true;
+                }
+            }
+        }
+        let next = flushing.iter().enumerate().filter_map(|(i, q)| Some((q.as_ref()?.front()?.order, i))).min();
+        let Some(e) = next.and_then(|(_, i)| flushing[i].as_mut()?.pop_front()) else { break };
+        settle(e.conv, &mut conn, &mut ws, &mut dense, out);
+    }
     if out.parallel {
         out.send_chunk();
         out.write_ready(true);
     }
     (total, snapped)
+}
+
+/// What the merger does with each ended conversation, in output order: connStat and tcpWS read
+/// and update their live state, the conversation takes its flowInd and goes out.
+fn settle(mut c: Box<Conv>, conn: &mut ConnStat, ws: &mut WsState, dense: &mut HashMap<u64, u64>, out: &mut Output) {
+    let (a, mut b) = c.parts();
+    conn.ended(a);
+    if let Some(b) = b.as_deref_mut() {
+        conn.ended(b);
+    }
+    ws.ended(a, b.as_deref_mut());
+    let ind = dense.remove(&a.flow_ind).unwrap_or(a.flow_ind);
+    a.flow_ind = ind;
+    if let Some(b) = b {
+        b.flow_ind = ind;
+    }
+    out.conversation(c);
 }
 
 fn add(t: &mut MeterCounters, c: &MeterCounters) {
@@ -1270,7 +1390,13 @@ pub(crate) fn with_shards<R>(
                 state: Mutex::new(FloatingState { worker, results: Some(rtx) }),
             });
         }
-        let floats = Arc::new(Floats { shards: float_shards, spare: spare_tx, done: AtomicU64::new(0) });
+        let flush_parts = FlushParts::new(shards);
+        let floats = Arc::new(Floats {
+            shards: float_shards,
+            spare: spare_tx,
+            done: AtomicU64::new(0),
+            flush_parts: flush_parts.clone(),
+        });
         let formatting = |formatter| Formatting {
             formatter,
             buffers: buffers.clone(),
@@ -1326,7 +1452,7 @@ pub(crate) fn with_shards<R>(
                 conversations: 0,
                 rows: 0,
             };
-            let (counters, snapped) = merge_main(results, &mut out);
+            let (counters, snapped) = merge_main(results, &flush_parts, &mut out);
             let totals = ShardTotals { counters, snapped, conversations: out.conversations, rows: out.rows };
             // The workers stop once nobody can send them work.
             drop(out.workers);
@@ -1371,7 +1497,12 @@ mod tests {
             jobs: Mutex::new(VecDeque::new()),
             state: Mutex::new(FloatingState { worker, results: Some(rtx) }),
         };
-        let floats = Arc::new(Floats { shards: vec![floating], spare: spare_tx, done: AtomicU64::new(0) });
+        let floats = Arc::new(Floats {
+            shards: vec![floating],
+            spare: spare_tx,
+            done: AtomicU64::new(0),
+            flush_parts: FlushParts::new(2),
+        });
         let (formatted, _) = channel();
         let (_, nudges) = channel();
         let d = Dispatcher {
@@ -1524,6 +1655,33 @@ mod tests {
         f[36..38].copy_from_slice(&53u16.to_be_bytes());
         f[38..40].copy_from_slice(&8u16.to_be_bytes());
         f
+    }
+
+    /// A table that holds more than a part's worth of flows at the end of the input flushes
+    /// them in parts, and the parts of all shards come out in one table's flush order.
+    #[test]
+    fn the_end_of_input_flush_goes_out_in_parts_in_one_tables_order() {
+        struct Ports(Vec<u16>, Vec<u64>);
+        impl FlowSink for Ports {
+            fn flow(&mut self, a: &FlowRecord, _: Option<&FlowRecord>) {
+                self.0.push(a.key.src_port);
+                self.1.push(a.flow_ind);
+            }
+        }
+        impl RowSink for Ports {}
+        let n = 3 * FLUSH_PART as u16 + 100;
+        let mut rows = Ports(Vec::new(), Vec::new());
+        let (_, totals) = with_shards(&MeterConfig::default(), 3, None, &mut rows, |d, _| {
+            for i in 0..n {
+                let f = udp_frame(1024 + i);
+                // Within the idle timeout: every flow is still live at the end.
+                d.push(i as u64 * 1000, 1, &f, f.len() as u32, (i % 3) as usize, false, None);
+            }
+        });
+        assert_eq!(totals.counters.flushed_at_end, n as u64);
+        // A flush ends flows by their last packet: the order they were pushed in.
+        assert_eq!(rows.0, (0..n).map(|i| 1024 + i).collect::<Vec<_>>());
+        assert_eq!(rows.1, (1..=n as u64).collect::<Vec<_>>());
     }
 
     /// Formatting that panics (a bug) on one thread must not leave the merger waiting for the

@@ -164,6 +164,9 @@ pub struct FlowMeter {
     /// instead of consecutively: a shard of a larger table numbers them so that the merged
     /// table can renumber them in creation order.
     number_by_seq: bool,
+    /// The end-of-input flush under way (see [`FlowMeter::finish_some`]): the pairs left to end,
+    /// in order, and how many have been.
+    flushing: Option<(Vec<(u64, u32)>, usize)>,
     counters: MeterCounters,
 }
 
@@ -215,6 +218,7 @@ impl FlowMeter {
             now_seq: 0,
             clock: 0,
             number_by_seq: false,
+            flushing: None,
             counters: MeterCounters::default(),
         }
     }
@@ -364,27 +368,46 @@ impl FlowMeter {
         }
     }
 
-    /// Ends every flow still in the table (end of input), in creation order, and empties it.
+    /// Ends every flow still in the table (end of input), and empties it.
     pub fn finish(&mut self, sink: &mut dyn FlowSink) {
+        while !self.finish_some(usize::MAX, sink) {}
+    }
+
+    /// [`FlowMeter::finish`] a part at a time: ends up to `max` more pairs; true once the table
+    /// is empty. A shard hands each part on before making the next, so that a table of a million
+    /// flows is not all copied out at once.
+    pub fn finish_some(&mut self, max: usize, sink: &mut dyn FlowSink) -> bool {
         // Like a timeout of everything: pairs end in the LRU order of their least recently
         // active direction. Sort keys held inline: sorting slots by fields of their records
         // would chase a cache miss per comparison on a big table.
-        let recs = &self.recs;
-        let mut order: Vec<(u64, u32)> = self
-            .index
-            .values()
-            .filter_map(|&s| {
-                let r = &recs[s as usize];
-                let older = r.opposite != NIL && recs[r.opposite as usize].link_seq < r.link_seq;
-                (!older).then_some((r.link_seq, s))
-            })
-            .collect();
-        order.sort_unstable();
-        for &(_, s) in &order {
+        let (order, done) = self.flushing.get_or_insert_with(|| {
+            let recs = &self.recs;
+            let mut order: Vec<(u64, u32)> = self
+                .index
+                .values()
+                .filter_map(|&s| {
+                    let r = &recs[s as usize];
+                    let older = r.opposite != NIL && recs[r.opposite as usize].link_seq < r.link_seq;
+                    (!older).then_some((r.link_seq, s))
+                })
+                .collect();
+            order.sort_unstable();
+            (order, 0)
+        });
+        let (order, mut at) = (std::mem::take(order), *done);
+        let end = order.len().min(at.saturating_add(max));
+        while at < end {
+            let s = order[at].1;
+            at += 1;
             self.counters.flushed_at_end += 1;
             let how = self.ending(EndReason::Flushed, s);
             self.report_pair(s, how, sink);
         }
+        if at < order.len() {
+            self.flushing = Some((order, at));
+            return false;
+        }
+        self.flushing = None;
         // Everything ended at once: drop the table wholesale instead of record by record.
         self.index.clear();
         self.frags.clear();
@@ -395,6 +418,7 @@ impl FlowMeter {
         self.aside = Default::default();
         self.live = 0;
         self.next_deadline = u64::MAX;
+        true
     }
 
     /// Whether [`FlowMeter::expire`] at `now_ns` would end anything: a shard asks this for each

@@ -133,3 +133,30 @@ fn moving_the_clock_without_expiring_matches_expire() {
     // 1000 timed out at 183 s; 2000 (last seen at clock 150 s) after 332 s.
     assert_eq!(ra.0, vec![1000, 2000]);
 }
+
+#[test]
+fn flushing_in_parts_ends_the_flows_in_the_order_of_one_flush() {
+    let (mut a, mut b) = (FlowMeter::new(MeterConfig::default()), FlowMeter::new(MeterConfig::default()));
+    for m in [&mut a, &mut b] {
+        for (i, port) in [5000u16, 4000, 7000, 1000, 3000, 6000, 2000].into_iter().enumerate() {
+            m.packet(i as u64 * 1000, &udp(port, i as u32), &mut Rows(Vec::new()));
+        }
+        // Active again: it ends last.
+        m.packet(10_000, &udp(4000, 9), &mut Rows(Vec::new()));
+    }
+    let mut whole = Rows(Vec::new());
+    a.finish(&mut whole);
+    assert_eq!(whole.0, vec![5000, 7000, 1000, 3000, 6000, 2000, 4000]);
+    let mut parts = Rows(Vec::new());
+    let mut unfinished = 0;
+    while !b.finish_some(3, &mut parts) {
+        unfinished += 1;
+        assert_eq!(parts.0.len(), 3 * unfinished);
+    }
+    assert_eq!((unfinished, parts.0, b.live_flows()), (2, whole.0, 0));
+    assert_eq!(b.counters().flushed_at_end, 7);
+    // An empty table is done at once, and takes packets again.
+    assert!(b.finish_some(3, &mut Rows(Vec::new())));
+    b.packet(20_000, &udp(8000, 10), &mut Rows(Vec::new()));
+    assert_eq!(b.live_flows(), 1);
+}
