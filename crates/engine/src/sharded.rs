@@ -33,9 +33,15 @@
 //!   output that cannot be formatted in pieces (Parquet) or a plain [`FlowSink`], the merger
 //!   gives the conversations to the sink itself.
 //!
-//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs 1.66–1.72× as
+//! At the end of the input every shard flushes its table in parts ([`FLUSH_PART`]), each made
+//! once the merger has taken all but [`FLUSH_PARTS_AHEAD`] of the shard's earlier ones, and the
+//! merger merges the parts in flush order: copying a million-flow table out at once doubled
+//! the run's memory. Behind the batches in flight, the reader gives a mapped capture's pages
+//! back ([`PageRelease`]).
+//!
+//! With two cores, `netanom flows bench-2m.pcap -o /dev/null --threads 2` runs 1.66–1.75× as
 //! fast as one thread (`benches/flows/threads.py`; README, "Speed and memory"); the cores are
-//! idle 2–4% of the run. It spends about 15% more CPU than one thread, as much with both threads
+//! idle 2–5% of the run. It spends about 13% more CPU than one thread, as much with both threads
 //! pinned to one core, so the split's own work rather than contention: connStat's per-packet
 //! events (written by the shards, merged in input order by the merger); ended records moving
 //! to the thread that formats them (handing over the table's boxed records instead of copying
