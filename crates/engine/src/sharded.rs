@@ -1664,30 +1664,60 @@ mod tests {
     }
 
     /// A table that holds more than a part's worth of flows at the end of the input flushes
-    /// them in parts, and the parts of all shards come out in one table's flush order.
+    /// them in parts, and the parts of all shards come out in one table's flush order, whether
+    /// the merger hands the conversations to the sink or the threads format them in chunks.
     #[test]
     fn the_end_of_input_flush_goes_out_in_parts_in_one_tables_order() {
-        struct Ports(Vec<u16>, Vec<u64>);
+        /// Each conversation as "port flowInd\n", in the sink or by formatters.
+        struct Ports {
+            text: Vec<u8>,
+            formatters: bool,
+        }
+        fn row(a: &FlowRecord, out: &mut Vec<u8>) {
+            out.extend(format!("{} {}\n", a.key.src_port, a.flow_ind).bytes());
+        }
         impl FlowSink for Ports {
             fn flow(&mut self, a: &FlowRecord, _: Option<&FlowRecord>) {
-                self.0.push(a.key.src_port);
-                self.1.push(a.flow_ind);
+                row(a, &mut self.text);
             }
         }
-        impl RowSink for Ports {}
-        let n = 3 * FLUSH_PART as u16 + 100;
-        let mut rows = Ports(Vec::new(), Vec::new());
-        let (_, totals) = with_shards(&MeterConfig::default(), 3, None, &mut rows, |d, _| {
-            for i in 0..n {
-                let f = udp_frame(1024 + i);
-                // Within the idle timeout: every flow is still live at the end.
-                d.push(i as u64 * 1000, 1, &f, f.len() as u32, (i % 3) as usize, false, None);
+        struct Format;
+        impl RowFormatter for Format {
+            fn conversation(
+                &mut self,
+                a: &FlowRecord,
+                _: Option<&FlowRecord>,
+                _: &Ending,
+                _: [PairView; 2],
+                out: &mut Vec<u8>,
+            ) {
+                row(a, out);
             }
-        });
-        assert_eq!(totals.counters.flushed_at_end, n as u64);
+        }
+        impl RowSink for Ports {
+            fn formatter(&mut self) -> Option<Box<dyn RowFormatter>> {
+                self.formatters.then(|| Box::new(Format) as Box<dyn RowFormatter>)
+            }
+            fn write_rows(&mut self, bytes: &[u8]) -> bool {
+                self.text.extend_from_slice(bytes);
+                true
+            }
+        }
+        let n = 3 * FLUSH_PART as u16 + 100;
         // A flush ends flows by their last packet: the order they were pushed in.
-        assert_eq!(rows.0, (0..n).map(|i| 1024 + i).collect::<Vec<_>>());
-        assert_eq!(rows.1, (1..=n as u64).collect::<Vec<_>>());
+        let expected: String = (0..n).map(|i| format!("{} {}\n", 1024 + i, i as u64 + 1)).collect();
+        for formatters in [false, true] {
+            let mut rows = Ports { text: Vec::new(), formatters };
+            let (_, totals) = with_shards(&MeterConfig::default(), 3, None, &mut rows, |d, _| {
+                for i in 0..n {
+                    let f = udp_frame(1024 + i);
+                    // Within the idle timeout: every flow is still live at the end.
+                    d.push(i as u64 * 1000, 1, &f, f.len() as u32, (i % 3) as usize, false, None);
+                }
+            });
+            assert_eq!(totals.counters.flushed_at_end, n as u64);
+            assert!(String::from_utf8_lossy(&rows.text) == expected, "formatters: {formatters}");
+        }
     }
 
     /// Formatting that panics (a bug) on one thread must not leave the merger waiting for the
