@@ -375,7 +375,8 @@ impl FlowMeter {
 
     /// [`FlowMeter::finish`] a part at a time: ends up to `max` more pairs; true once the table
     /// is empty. A shard hands each part on before making the next, so that a table of a million
-    /// flows is not all copied out at once.
+    /// flows is not all copied out at once. No packet may come between the calls: the order of
+    /// the pairs is fixed by the first.
     pub fn finish_some(&mut self, max: usize, sink: &mut dyn FlowSink) -> bool {
         // Like a timeout of everything: pairs end in the LRU order of their least recently
         // active direction. Sort keys held inline: sorting slots by fields of their records
