@@ -690,13 +690,10 @@ impl FlowMeter {
 
     /// The record of `class` whose last packet is oldest.
     fn oldest_in(&self, class: usize) -> Option<u32> {
-        let tail = (self.tails[class] != NIL).then_some(self.tails[class]);
-        let aside = self.aside[class].first_key_value().map(|(_, &s)| s);
-        match (tail, aside) {
-            (Some(t), Some(a)) => {
-                Some(if self.recs[a as usize].link_seq < self.recs[t as usize].link_seq { a } else { t })
-            }
-            (t, a) => t.or(a),
+        let tail = self.tails[class];
+        match self.aside[class].first_key_value() {
+            Some((&seq, &a)) if tail == NIL || seq < self.recs[tail as usize].link_seq => Some(a),
+            _ => (tail != NIL).then_some(tail),
         }
     }
 
